@@ -1,0 +1,5 @@
+"""Entry point for ``python -m bloatscope``."""
+
+from bloatscope.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure functions from an image to numbers and findings."""

@@ -1,0 +1,34 @@
+"""The largest files and directories of the final filesystem."""
+
+from __future__ import annotations
+
+import heapq
+
+from bloatscope.model.report import SizedPath
+from bloatscope.model.tree import FileSystem
+
+
+def largest_files(filesystem: FileSystem, limit: int = 10) -> tuple[SizedPath, ...]:
+    sized = ((node.size, path, node.layer) for path, node in filesystem.walk() if node.size)
+    top = heapq.nlargest(limit, sized)
+    return tuple(SizedPath("/" + path, size, layer) for size, path, layer in top)
+
+
+def directory_sizes(filesystem: FileSystem) -> dict[str, int]:
+    """Bytes under each directory, the root as "" (hardlinks add nothing: their target carries
+    the bytes)."""
+    totals: dict[str, int] = {"": 0}
+    nodes = list(filesystem.walk())
+    for path, node in nodes:
+        if node.children is not None:
+            totals[path] = 0
+    for path, node in reversed(nodes):  # children before parents
+        parent = path.rpartition("/")[0]
+        totals[parent] += totals[path] if node.children is not None else node.size
+    return totals
+
+
+def largest_directories(filesystem: FileSystem, limit: int = 10) -> tuple[SizedPath, ...]:
+    sizes = directory_sizes(filesystem)
+    top = heapq.nlargest(limit, ((size, path) for path, size in sizes.items() if path))
+    return tuple(SizedPath("/" + path, size, None) for size, path in top)

@@ -1,0 +1,51 @@
+"""The library entry point: ``analyze(reference) -> Report``, used by the CLI, the TUI and scripts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bloatscope.analysis.dive import dive_stats
+from bloatscope.analysis.largest import largest_directories, largest_files
+from bloatscope.analysis.reclaimable import reclaimable, visible_content
+from bloatscope.model.report import Report
+from bloatscope.progress import NullProgress, ProgressObserver
+from bloatscope.reader.image_reader import ReadOptions, read_image
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzeOptions:
+    platform: str | None = None
+    verify: bool = False
+    workers: int = 0
+    top: int = 10
+
+
+def analyze(
+    reference: str, options: AnalyzeOptions | None = None, progress: ProgressObserver | None = None
+) -> Report:
+    options = options or AnalyzeOptions()
+    progress = progress or NullProgress()
+    result = read_image(
+        reference, ReadOptions(options.platform, options.verify, options.workers), progress
+    )
+    image, filesystem = result.image, result.filesystem
+    progress.start("Analyzing", 3)
+    dive = dive_stats(image)
+    progress.advance(1)
+    waste = reclaimable(image, filesystem, result.changes)
+    progress.advance(1)
+    visible = visible_content(filesystem)
+    final_size = sum(image.layers[layer].entries[index].size for layer, index in visible)
+    report = Report(
+        image=image,
+        filesystem=filesystem,
+        changes=result.changes,
+        dive=dive,
+        reclaimable=waste,
+        largest_files=largest_files(filesystem, options.top),
+        largest_directories=largest_directories(filesystem, options.top),
+        final_size_bytes=final_size,
+    )
+    progress.advance(1)
+    progress.finish()
+    return report

@@ -1,0 +1,77 @@
+"""The result of analysis: dive-compatible numbers, reclaimable bytes by cause, largest paths."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from bloatscope.model.image import Image
+from bloatscope.model.tree import FileSystem, LayerChanges
+
+
+@dataclass(frozen=True, slots=True)
+class InefficientFile:
+    """dive's file reference: a path that is a leaf in ``count`` layers, all copies summed."""
+
+    path: str
+    count: int
+    cumulative_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiveStats:
+    efficiency: float
+    wasted_bytes: int
+    user_size_bytes: int
+    user_wasted_percent: float  # NaN when no bytes were added above layer 0, as in dive
+    size_bytes: int
+    inefficient_files: tuple[InefficientFile, ...]
+
+
+class ShadowCause(enum.StrEnum):
+    """Why bytes a layer shipped are not in the final filesystem."""
+
+    OVERWRITTEN = "overwritten"  # a later entry replaced the path with other content
+    METADATA_ONLY = "metadata-only"  # a later entry re-shipped the same bytes with new mode/owner
+    DELETED = "deleted"  # a later whiteout removed the path
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowedFile:
+    """One layer entry whose bytes ship but cannot be seen in the final image."""
+
+    path: str
+    layer: int
+    size_bytes: int
+    cause: ShadowCause
+    hidden_by_layer: int | None  # the layer that overwrote or deleted it, when known
+
+
+@dataclass(frozen=True, slots=True)
+class Reclaimable:
+    """bloatscope's own waste measure: each shipped byte the final filesystem does not show,
+    counted once."""
+
+    total_bytes: int
+    by_cause: tuple[tuple[ShadowCause, int], ...]
+    by_layer: tuple[int, ...]  # reclaimable bytes shipped by each layer
+    files: tuple[ShadowedFile, ...]  # largest first
+
+
+@dataclass(frozen=True, slots=True)
+class SizedPath:
+    path: str
+    size_bytes: int
+    layer: int | None  # the layer whose entry the final image shows, for files
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    image: Image
+    filesystem: FileSystem
+    changes: tuple[LayerChanges, ...]
+    dive: DiveStats
+    reclaimable: Reclaimable
+    largest_files: tuple[SizedPath, ...]
+    largest_directories: tuple[SizedPath, ...]
+    final_size_bytes: int  # bytes of regular files visible in the final filesystem

@@ -1,0 +1,1 @@
+"""Image reading: manifests, configs and layer tars, from a BlobStore to an Image."""

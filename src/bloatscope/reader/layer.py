@@ -1,0 +1,124 @@
+"""Scanning one layer blob into entries: names normalized, payloads skipped or hashed.
+
+An uncompressed blob is walked by seeking from header to header; content is hashed later, only
+where needed. A compressed blob must be decoded anyway, so every file is hashed on the way
+(xxh3 costs far less than inflating).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import xxhash
+
+from bloatscope.model.entry import FileEntry
+from bloatscope.model.layer import Compression
+from bloatscope.reader.compression import DecodedBlob, sniff
+from bloatscope.reader.tarstream import FileWindow, RawMember, StreamSource, TarWalker
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bloatscope.reader.tarstream import PayloadSink
+    from bloatscope.sources.base import BlobRef
+
+EMPTY_DIGEST = xxhash.xxh3_64_intdigest(b"")
+_REGULAR = (0x30, 0x37)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerScan:
+    entries: tuple[FileEntry, ...]
+    tar_bytes: int
+    compression: Compression
+    blob_bytes: int
+    blob_digest: str | None  # computed while reading, when asked
+    diff_id: str | None  # sha256 of the tar, computed when asked
+    hashed: bool  # every regular entry carries its content digest
+
+
+def normalize_path(raw: bytes) -> str:
+    """A root-relative path: no leading ``/`` or ``./``, no empty or ``.`` parts, ``..`` clamped
+    at the root so no entry can point outside the image."""
+    name = raw.decode("utf-8", "surrogateescape")
+    if name.startswith(("/", ".")) or "//" in name or "/." in name or name.endswith("/"):
+        parts: list[str] = []
+        for part in name.split("/"):
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if parts:
+                    parts.pop()
+                continue
+            parts.append(part)
+        return "/".join(parts)
+    return name
+
+
+def scan_layer(ref: BlobRef, *, verify_blob: bool, verify_diff_id: bool) -> LayerScan:
+    fd = os.open(ref.path, os.O_RDONLY)
+    try:
+        head = os.pread(fd, 8, ref.offset)
+        compression = sniff(head)
+        if compression is Compression.NONE and not (verify_blob or verify_diff_id):
+            walker = TarWalker(FileWindow(fd, ref.offset, ref.size), ref.label)
+            entries = _collect(walker, None)
+            return LayerScan(entries, walker.total_bytes, compression, ref.size, None, None, False)
+    finally:
+        os.close(fd)
+    with open(ref.path, "rb") as raw:
+        raw.seek(ref.offset)
+        blob = DecodedBlob(raw, ref.size, ref.label, hash_blob=verify_blob, hash_content=verify_diff_id)
+        walker = TarWalker(StreamSource(blob), ref.label)  # type: ignore[arg-type]
+        hasher = _ContentHasher()
+        entries = _collect(walker, hasher)
+        blob.finish()
+        return LayerScan(
+            entries,
+            walker.total_bytes,
+            blob.compression,
+            blob.raw_bytes,
+            blob.blob_digest,
+            blob.content_digest,
+            True,
+        )
+
+
+class _ContentHasher:
+    """Hands the walker a sink per regular file and remembers the digest it produced."""
+
+    def __init__(self) -> None:
+        self._current: xxhash.xxh3_64 | None = None
+
+    def sink_for(self, member: RawMember) -> PayloadSink | None:
+        if member[1] in _REGULAR and member[8] > 0:
+            self._current = xxhash.xxh3_64()
+            return self._current.update
+        self._current = None
+        return None
+
+    def take(self, member: RawMember) -> int | None:
+        if self._current is not None:
+            digest: int = self._current.intdigest()
+            self._current = None
+            return digest
+        return EMPTY_DIGEST if member[1] in _REGULAR else None
+
+
+def _collect(walker: TarWalker, hasher: _ContentHasher | None) -> tuple[FileEntry, ...]:
+    entries: list[FileEntry] = []
+    append = entries.append
+    sink: Callable[[RawMember], PayloadSink | None] | None = hasher.sink_for if hasher else None
+    for member in walker.members(sink):
+        name, typeflag, size, mode, uid, gid, link, offset, _payload = member
+        path = normalize_path(name)
+        digest = hasher.take(member) if hasher is not None else None
+        if not path:
+            continue  # the root entry ("./") carries only the root's own metadata
+        linkname = link.decode("utf-8", "surrogateescape") if link else ""
+        if typeflag in (0x31,):  # hardlink targets are root-relative names like entries
+            linkname = normalize_path(link)
+        append(FileEntry(path, typeflag, size, mode, uid, gid, linkname, offset, digest))
+    return tuple(entries)

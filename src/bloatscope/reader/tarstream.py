@@ -1,0 +1,335 @@
+"""A fast tar header walker: ustar, PAX and GNU long names, over a seekable file or a stream.
+
+``tarfile`` spends most of its time building TarInfo objects and reading payloads we do not
+need; here each header becomes a plain tuple and payloads are skipped (or hashed) in place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import BinaryIO, Protocol
+
+from bloatscope.errors import BloatscopeError
+
+BLOCK = 512
+_CHUNK = 1 << 18
+_ZERO_BLOCK = bytes(BLOCK)
+# Guards against hostile headers: a PAX or GNU long-name record this large is not a file name.
+_MAX_META_BYTES = 1 << 20
+
+
+class TarFormatError(BloatscopeError):
+    """The bytes are not a tar, or the tar ends early."""
+
+
+class ByteSource(Protocol):
+    """Where tar bytes come from: a window of a file (seekable) or a decompressed stream."""
+
+    seekable: bool
+
+    def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes; fewer only at the end."""
+        ...
+
+    def skip(self, size: int) -> int:
+        """Skip up to ``size`` bytes; returns how many were skipped."""
+        ...
+
+
+class FileWindow:
+    """A byte range of a file, read with ``os.pread`` so many windows can share one descriptor."""
+
+    seekable = True
+
+    def __init__(self, fd: int, start: int, length: int) -> None:
+        self._fd = fd
+        self._pos = start
+        self._end = start + length
+
+    def read(self, size: int) -> bytes:
+        size = min(size, self._end - self._pos)
+        if size <= 0:
+            return b""
+        data = os.pread(self._fd, size, self._pos)
+        self._pos += len(data)
+        return data
+
+    def skip(self, size: int) -> int:
+        size = max(0, min(size, self._end - self._pos))
+        self._pos += size
+        return size
+
+
+class StreamSource:
+    """A non-seekable reader (a decompressor); skipping reads and discards."""
+
+    seekable = False
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    def read(self, size: int) -> bytes:
+        return self._stream.read(size)
+
+    def skip(self, size: int) -> int:
+        done = 0
+        while done < size:
+            chunk = self._stream.read(min(_CHUNK * 4, size - done))
+            if not chunk:
+                break
+            done += len(chunk)
+        return done
+
+
+# A raw member: (name bytes, typeflag, size, mode, uid, gid, linkname bytes, data offset, header size
+# field). ``size`` is the logical size (GNU sparse realsize when given); payload_size is what the
+# archive stores.
+RawMember = tuple[bytes, int, int, int, int, int, bytes, int, int]
+PayloadSink = Callable[[memoryview], None]
+
+
+def _octal(field: bytes) -> int:
+    if field and field[0] & 0x80:  # base-256, used for sizes over 8 GiB and large ids
+        value = int.from_bytes(field[1:], "big")
+        if field[0] & 0x40:
+            value -= 1 << (8 * len(field) - 1)
+        return value
+    text = field.split(b"\0", 1)[0].strip(b" ")
+    if not text:
+        return 0
+    try:
+        return int(text, 8)
+    except ValueError:
+        raise TarFormatError(f"bad numeric field {bytes(field)!r} in tar header") from None
+
+
+def _checksum_ok(block: bytes) -> bool:
+    stored = block[148:156].split(b"\0", 1)[0].strip(b" ")
+    try:
+        expected = int(stored, 8)
+    except ValueError:
+        return False
+    unsigned = sum(block) - sum(block[148:156]) + 8 * 0x20
+    return expected == unsigned
+
+
+def _parse_pax(data: bytes) -> dict[bytes, bytes]:
+    records: dict[bytes, bytes] = {}
+    pos = 0
+    while pos < len(data):
+        space = data.find(b" ", pos)
+        if space < 0:
+            break
+        try:
+            length = int(data[pos:space])
+        except ValueError:
+            raise TarFormatError("malformed PAX header record") from None
+        if length <= 0 or pos + length > len(data):
+            raise TarFormatError("malformed PAX header record length")
+        record = data[space + 1 : pos + length - 1]  # drop the trailing newline
+        key, _, value = record.partition(b"=")
+        records[key] = value
+        pos += length
+    return records
+
+
+class TarWalker:
+    """Iterates the members of one tar, leaving payloads to a caller-supplied sink or skipping them.
+
+    ``offset`` in each member is the payload's position from the start of this tar, so a seekable
+    caller can come back for the bytes later.
+    """
+
+    def __init__(self, source: ByteSource, label: str) -> None:
+        self._source = source
+        self._label = label
+        self._buf = b""
+        self._pos = 0  # index into _buf
+        self._offset = 0  # tar offset of _buf[_pos]
+        self.total_bytes = 0  # tar bytes consumed, set when iteration ends
+
+    def _take(self, size: int) -> bytes:
+        available = len(self._buf) - self._pos
+        if available < size:
+            parts = [self._buf[self._pos :]]
+            need = size - available
+            while need > 0:
+                chunk = self._source.read(max(_CHUNK, need))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                need -= len(chunk)
+            self._buf = b"".join(parts)
+            self._pos = 0
+        data = self._buf[self._pos : self._pos + size]
+        self._pos += len(data)
+        self._offset += len(data)
+        return data
+
+    def _skip(self, size: int, sink: PayloadSink | None) -> bool:
+        """Advance over ``size`` bytes, feeding them to ``sink`` if given. False at early EOF."""
+        available = len(self._buf) - self._pos
+        if size <= available:
+            if sink is not None:
+                sink(memoryview(self._buf)[self._pos : self._pos + size])
+            self._pos += size
+            self._offset += size
+            return True
+        if sink is not None:
+            sink(memoryview(self._buf)[self._pos :])
+        remaining = size - available
+        self._buf = b""
+        self._pos = 0
+        self._offset += available
+        if sink is None and self._source.seekable:
+            skipped = self._source.skip(remaining)
+            self._offset += skipped
+            return skipped == remaining
+        while remaining > 0:
+            chunk = self._source.read(min(remaining, _CHUNK * 4))
+            if not chunk:
+                return False
+            if sink is not None:
+                sink(memoryview(chunk))
+            remaining -= len(chunk)
+            self._offset += len(chunk)
+        return True
+
+    def _truncated(self, what: str) -> TarFormatError:
+        return TarFormatError(f"{self._label} is truncated at byte {self._offset} ({what})")
+
+    def _read_meta(self, size: int) -> bytes:
+        if size > _MAX_META_BYTES:
+            raise TarFormatError(f"{self._label}: tar extended header of {size} bytes is too large")
+        padded = (size + BLOCK - 1) // BLOCK * BLOCK
+        data = self._take(padded)
+        if len(data) < padded:
+            raise self._truncated("inside an extended header")
+        return data[:size]
+
+    def members(
+        self, payload_sink: Callable[[RawMember], PayloadSink | None] | None = None
+    ) -> Iterator[RawMember]:
+        """Yields members in stream order. ``payload_sink(member)`` may return a callable that
+        receives the payload bytes (used to hash content while streaming)."""
+        pax: dict[bytes, bytes] = {}
+        long_name: bytes | None = None
+        long_link: bytes | None = None
+        first = True
+        while True:
+            block = self._take(BLOCK)
+            if len(block) < BLOCK:
+                if not block and not first:
+                    break  # a tar without end-of-archive blocks: accepted, as Go's reader does
+                if first:
+                    raise TarFormatError(f"{self._label} is not a tar archive (too short)")
+                raise self._truncated("inside a header")
+            if block == _ZERO_BLOCK:
+                break
+            if not _checksum_ok(block):
+                if first:
+                    raise TarFormatError(f"{self._label} is not a tar archive (bad header checksum)")
+                raise TarFormatError(f"{self._label}: corrupt tar header at byte {self._offset - BLOCK}")
+            first = False
+            typeflag = block[156]
+            payload_size = _octal(block[124:136])
+            if payload_size < 0:
+                raise TarFormatError(f"{self._label}: negative size in tar header")
+            padded = (payload_size + BLOCK - 1) // BLOCK * BLOCK
+            if typeflag in (0x78, 0x58):  # 'x' PAX (and the old Solaris 'X')
+                pax.update(_parse_pax(self._read_meta(payload_size)))
+                continue
+            if typeflag == 0x67:  # 'g' global PAX header: nothing in it concerns sizes or names
+                self._read_meta(payload_size)
+                continue
+            if typeflag == 0x4C:  # 'L' GNU long name
+                long_name = self._read_meta(payload_size).split(b"\0", 1)[0]
+                continue
+            if typeflag == 0x4B:  # 'K' GNU long link
+                long_link = self._read_meta(payload_size).split(b"\0", 1)[0]
+                continue
+            if pax and b"size" in pax:
+                payload_size = _pax_int(pax, b"size", payload_size)
+                padded = (payload_size + BLOCK - 1) // BLOCK * BLOCK
+            member = self._member(block, typeflag, payload_size, pax, long_name, long_link)
+            pax = {}
+            long_name = long_link = None
+            sink = payload_sink(member) if payload_sink is not None else None
+            if sink is None:
+                ok = self._skip(padded, None)
+            else:
+                ok = self._skip(payload_size, sink) and self._skip(padded - payload_size, None)
+            if not ok:
+                raise self._truncated(f"inside the data of {member[0]!r}")
+            yield member
+        self._drain()
+        self.total_bytes = self._offset
+
+    def _drain(self) -> None:
+        """Consume what follows the end marker, so a caller hashing the stream sees every byte."""
+        self._offset += len(self._buf) - self._pos
+        self._buf = b""
+        self._pos = 0
+        while True:
+            if self._source.seekable:
+                skipped = self._source.skip(1 << 62)
+                self._offset += skipped
+                return
+            chunk = self._source.read(_CHUNK * 4)
+            if not chunk:
+                return
+            self._offset += len(chunk)
+
+    def _member(
+        self,
+        block: bytes,
+        typeflag: int,
+        payload_size: int,
+        pax: dict[bytes, bytes],
+        long_name: bytes | None,
+        long_link: bytes | None,
+    ) -> RawMember:
+        if pax and b"path" in pax:
+            name = pax[b"path"]
+        elif long_name is not None:
+            name = long_name
+        else:
+            name = block[0:100].split(b"\0", 1)[0]
+            if block[257:263] == b"ustar\x00":  # POSIX ustar: a prefix field holds the rest
+                prefix = block[345:500].split(b"\0", 1)[0]
+                if prefix:
+                    name = prefix + b"/" + name
+        if pax and b"linkpath" in pax:
+            linkname = pax[b"linkpath"]
+        elif long_link is not None:
+            linkname = long_link
+        else:
+            linkname = block[157:257].split(b"\0", 1)[0]
+        mode = _octal(block[100:108])
+        uid = _octal(block[108:116])
+        gid = _octal(block[116:124])
+        size = payload_size
+        if pax:
+            uid = _pax_int(pax, b"uid", uid)
+            gid = _pax_int(pax, b"gid", gid)
+            if b"GNU.sparse.realsize" in pax:
+                size = _pax_int(pax, b"GNU.sparse.realsize", size)
+            if b"GNU.sparse.name" in pax:
+                name = pax[b"GNU.sparse.name"]
+        if typeflag == 0 or typeflag == 0x30:
+            typeflag = 0x35 if name.endswith(b"/") else 0x30
+        elif typeflag == 0x53:  # 'S' old GNU sparse: the logical size sits at offset 483
+            size = _octal(block[483:495]) or size
+            typeflag = 0x30
+        return (name, typeflag, size, mode, uid, gid, linkname, self._offset, payload_size)
+
+
+def _pax_int(pax: dict[bytes, bytes], key: bytes, default: int) -> int:
+    value = pax.get(key)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise TarFormatError(f"bad PAX {key.decode()} value {value!r}") from None
