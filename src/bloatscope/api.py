@@ -1,4 +1,4 @@
-"""The library entry point: ``analyze(reference) -> Report``, used by the CLI, the TUI and scripts."""
+"""The library entry point: ``analyze(reference) -> Report``, for the CLI, the TUI and scripts."""
 
 from __future__ import annotations
 

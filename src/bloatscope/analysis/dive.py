@@ -158,7 +158,9 @@ def dive_stats(image: Image) -> DiveStats:
     return _summarize(image, paths, inefficient)
 
 
-def _summarize(image: Image, paths: dict[str, _PathData], inefficient: list[tuple[str, _PathData]]) -> DiveStats:
+def _summarize(
+    image: Image, paths: dict[str, _PathData], inefficient: list[tuple[str, _PathData]]
+) -> DiveStats:
     minimum = sum(d.minimum for d in paths.values())
     discovered = sum(d.cumulative for d in paths.values())
     efficiency = 1.0 if discovered == 0 else minimum / discovered

@@ -29,6 +29,14 @@ def directory_sizes(filesystem: FileSystem) -> dict[str, int]:
 
 
 def largest_directories(filesystem: FileSystem, limit: int = 10) -> tuple[SizedPath, ...]:
+    """The biggest directories, skipping any whose bytes all sit in one subdirectory: of
+    ``/var/cache/apt/archives`` and its parents, only the deepest says where the bytes are."""
     sizes = directory_sizes(filesystem)
-    top = heapq.nlargest(limit, ((size, path) for path, size in sizes.items() if path))
+    passthrough = {
+        path.rpartition("/")[0]
+        for path, size in sizes.items()
+        if path and size == sizes[path.rpartition("/")[0]]
+    }
+    candidates = ((size, path) for path, size in sizes.items() if path and path not in passthrough)
+    top = heapq.nlargest(limit, candidates)
     return tuple(SizedPath("/" + path, size, None) for size, path in top)

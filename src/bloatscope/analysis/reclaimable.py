@@ -17,7 +17,9 @@ def visible_content(filesystem: FileSystem) -> set[ContentId]:
     return {node.content for _path, node in filesystem.walk() if node.content is not None}
 
 
-def reclaimable(image: Image, filesystem: FileSystem, changes: tuple[LayerChanges, ...]) -> Reclaimable:
+def reclaimable(
+    image: Image, filesystem: FileSystem, changes: tuple[LayerChanges, ...]
+) -> Reclaimable:
     visible = visible_content(filesystem)
     removed_by = _removal_layers(changes)
     files: list[ShadowedFile] = []
@@ -27,10 +29,17 @@ def reclaimable(image: Image, filesystem: FileSystem, changes: tuple[LayerChange
             if entry.typeflag not in _REGULAR or entry.size == 0 or (layer.index, index) in visible:
                 continue
             node = filesystem.get(entry.path)
-            if node is None or node.content is None and node.entry is None:
+            if node is None or (node.content is None and node.entry is None):
                 later = [k for k in removed_by.get(entry.path, ()) if k > layer.index]
-                files.append(ShadowedFile(entry.path, layer.index, entry.size, ShadowCause.DELETED,
-                                          later[0] if later else None))
+                files.append(
+                    ShadowedFile(
+                        entry.path,
+                        layer.index,
+                        entry.size,
+                        ShadowCause.DELETED,
+                        later[0] if later else None,
+                    )
+                )
             else:
                 final_entry = node.entry
                 same_bytes = (
@@ -43,7 +52,7 @@ def reclaimable(image: Image, filesystem: FileSystem, changes: tuple[LayerChange
                 files.append(ShadowedFile(entry.path, layer.index, entry.size, cause, node.layer))
             by_layer[layer.index] += entry.size
     files.sort(key=lambda f: (-f.size_bytes, f.path, f.layer))
-    totals = {cause: 0 for cause in ShadowCause}
+    totals = dict.fromkeys(ShadowCause, 0)
     for item in files:
         totals[item.cause] += item.size_bytes
     return Reclaimable(

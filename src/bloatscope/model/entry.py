@@ -78,7 +78,7 @@ class FileEntry(NamedTuple):
 
 
 def go_file_mode(mode: int, typeflag: int) -> int:
-    """The os.FileMode Go's tar Header.FileInfo().Mode() derives: permissions, special bits, type."""
+    """The os.FileMode that Go's tar Header.FileInfo().Mode() derives: bits, specials, type."""
     result = mode & 0o777
     if mode & 0o4000:
         result |= GO_MODE_SETUID
@@ -92,7 +92,7 @@ def go_file_mode(mode: int, typeflag: int) -> int:
     return result
 
 
-_TYPE_BITS_TO_GO = {
+_TYPE_BITS_TO_GO: dict[int, int] = {
     0o040000: GO_MODE_DIR,
     0o010000: GO_MODE_NAMED_PIPE,
     0o120000: GO_MODE_SYMLINK,
@@ -100,7 +100,7 @@ _TYPE_BITS_TO_GO = {
     0o020000: GO_MODE_DEVICE | GO_MODE_CHAR_DEVICE,
     0o140000: GO_MODE_SOCKET,
 }
-_TYPEFLAG_TO_GO = {
+_TYPEFLAG_TO_GO: dict[int, int] = {
     EntryType.SYMLINK: GO_MODE_SYMLINK,
     EntryType.CHAR: GO_MODE_DEVICE | GO_MODE_CHAR_DEVICE,
     EntryType.BLOCK: GO_MODE_DEVICE,
@@ -109,15 +109,18 @@ _TYPEFLAG_TO_GO = {
 }
 
 
+_TYPE_LETTERS: dict[int, str] = {
+    EntryType.DIR: "d",
+    EntryType.SYMLINK: "l",
+    EntryType.CHAR: "c",
+    EntryType.BLOCK: "b",
+    EntryType.FIFO: "p",
+}
+
+
 def permission_string(mode: int, typeflag: int) -> str:
     """ls-style permissions, with s/S/t/T for the special bits."""
-    kind = {
-        EntryType.DIR: "d",
-        EntryType.SYMLINK: "l",
-        EntryType.CHAR: "c",
-        EntryType.BLOCK: "b",
-        EntryType.FIFO: "p",
-    }.get(typeflag, "-")
+    kind = _TYPE_LETTERS.get(typeflag, "-")
     chars = []
     for shift, special, special_char in ((6, 0o4000, "s"), (3, 0o2000, "s"), (0, 0o1000, "t")):
         bits = (mode >> shift) & 7

@@ -31,7 +31,7 @@ class HistoryEntry:
 @dataclass(frozen=True, slots=True)
 class Layer:
     """One layer, in stack order. ``size_bytes`` is the sum of entry sizes (dive's layer size);
-    ``tar_bytes`` the length of the uncompressed tar; ``compressed_size_bytes`` the blob as stored."""
+    ``tar_bytes`` the length of the uncompressed tar; ``compressed_size_bytes`` the stored blob."""
 
     index: int
     location: str  # where the source keeps it (archive member or blob path), as dive names layers

@@ -19,6 +19,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ZSTD_SKIPPABLE_LOW, _ZSTD_SKIPPABLE_HIGH = 0x184D2A50, 0x184D2A5F
 _INPUT_CHUNK = 1 << 18
+# isal's stub declares ``error`` as an instance; at run time it is the exception class.
+_ISAL_ERROR: type[Exception] = isal_zlib.error  # type: ignore[assignment]
 _OUTPUT_LIMIT = 1 << 22
 
 
@@ -95,7 +97,7 @@ class GzipStream:
                     break
             try:
                 out = self._decomp.decompress(self._pending, _OUTPUT_LIMIT)
-            except isal_zlib.error as exc:
+            except _ISAL_ERROR as exc:
                 raise CompressionError(f"{self._label}: corrupt gzip data ({exc})") from None
             self._started = True
             self._pending = self._decomp.unconsumed_tail
@@ -136,7 +138,8 @@ class ZstdStream:
     def __init__(self, window: _Window, label: str) -> None:
         self._label = label
         self._reader = zstandard.ZstdDecompressor().stream_reader(
-            window, read_size=_INPUT_CHUNK, read_across_frames=True
+            window,  # type: ignore[arg-type]  # any object with read() works
+            read_size=_INPUT_CHUNK, read_across_frames=True
         )
 
     def read(self, size: int = -1) -> bytes:

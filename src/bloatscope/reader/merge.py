@@ -62,9 +62,9 @@ class Merger:
             if not target:
                 self.warnings.append(f"layer {layer}: invalid bare whiteout {entry.path!r}")
                 continue
-            child = parent.children.pop(target, None)
-            if child is not None:
-                _subtree_paths(_join(real_parent, target), child, removed)
+            gone = parent.children.pop(target, None)
+            if gone is not None:
+                _subtree_paths(_join(real_parent, target), gone, removed)
 
     def _apply_additions(self, layer: int, entries: tuple[FileEntry, ...], states: bytearray) -> None:
         parents: dict[str, FsNode] = {}
@@ -139,6 +139,7 @@ class Merger:
                 replaced = child
                 child = FsNode(None, layer, None)
                 child.children = {}
+                assert node.children is not None
                 node.children[part] = child
                 if replaced is not None:
                     self.warnings.append(f"layer {layer}: {'/'.join([*real, part])} was a file, "

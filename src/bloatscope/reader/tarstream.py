@@ -23,6 +23,10 @@ class TarFormatError(BloatscopeError):
     """The bytes are not a tar, or the tar ends early."""
 
 
+class NotTarError(TarFormatError):
+    """The very first header is not a tar header."""
+
+
 class ByteSource(Protocol):
     """Where tar bytes come from: a window of a file (seekable) or a decompressed stream."""
 
@@ -223,13 +227,13 @@ class TarWalker:
                 if not block and not first:
                     break  # a tar without end-of-archive blocks: accepted, as Go's reader does
                 if first:
-                    raise TarFormatError(f"{self._label} is not a tar archive (too short)")
+                    raise NotTarError(f"{self._label} is not a tar archive (too short)")
                 raise self._truncated("inside a header")
             if block == _ZERO_BLOCK:
                 break
             if not _checksum_ok(block):
                 if first:
-                    raise TarFormatError(f"{self._label} is not a tar archive (bad header checksum)")
+                    raise NotTarError(f"{self._label} is not a tar archive (bad header checksum)")
                 raise TarFormatError(f"{self._label}: corrupt tar header at byte {self._offset - BLOCK}")
             first = False
             typeflag = block[156]

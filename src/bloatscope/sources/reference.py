@@ -106,7 +106,7 @@ def _spool(path: str, compression: Compression) -> str:
         with open(path, "rb") as raw, os.fdopen(fd, "wb") as out:
             size = os.fstat(raw.fileno()).st_size
             blob = DecodedBlob(raw, size, f"{path} ({compression})", hash_blob=False, hash_content=False)
-            shutil.copyfileobj(blob, out, 1 << 22)  # type: ignore[misc]
+            shutil.copyfileobj(blob, out, 1 << 22)
     except BaseException:
         os.unlink(spooled)
         raise

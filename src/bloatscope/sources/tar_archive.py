@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import posixpath
 
-from bloatscope.reader.tarstream import FileWindow, TarWalker
+from bloatscope.reader.tarstream import FileWindow, NotTarError, TarWalker
 from bloatscope.sources.base import BlobRef, BlobStore, SourceError, require_file
 
 _MAX_LINK_HOPS = 8
@@ -26,21 +26,27 @@ class TarArchiveStore(BlobStore):
         try:
             size = os.fstat(fd).st_size
             walker = TarWalker(FileWindow(fd, 0, size), self.label)
-            for name, typeflag, member_size, _m, _u, _g, link, offset, _p in walker.members():
-                key = _clean(name.decode("utf-8", "surrogateescape"))
-                if typeflag in (0x30, 0x37):
-                    self._files[key] = (offset, member_size)
-                    self._links.pop(key, None)
-                elif typeflag == 0x32:  # symlink: relative to the member's directory
-                    target = link.decode("utf-8", "surrogateescape")
-                    self._links[key] = _clean(posixpath.join(posixpath.dirname(key), target))
-                elif typeflag == 0x31:  # hardlink: relative to the archive root
-                    self._links[key] = _clean(link.decode("utf-8", "surrogateescape"))
+            self._index(walker)
+        except NotTarError:
+            raise SourceError("is not an image (neither a tar, nor a gzip or zstd file, nor a directory)",
+                              path=self.label) from None
         finally:
             os.close(fd)
         self._names = frozenset(self._files) | frozenset(
             name for name in self._links if self._resolve(name) is not None
         )
+
+    def _index(self, walker: TarWalker) -> None:
+        for name, typeflag, member_size, _m, _u, _g, link, offset, _p in walker.members():
+            key = _clean(name.decode("utf-8", "surrogateescape"))
+            if typeflag in (0x30, 0x37):
+                self._files[key] = (offset, member_size)
+                self._links.pop(key, None)
+            elif typeflag == 0x32:  # symlink: relative to the member's directory
+                target = link.decode("utf-8", "surrogateescape")
+                self._links[key] = _clean(posixpath.join(posixpath.dirname(key), target))
+            elif typeflag == 0x31:  # hardlink: relative to the archive root
+                self._links[key] = _clean(link.decode("utf-8", "surrogateescape"))
 
     def names(self) -> frozenset[str]:
         return self._names

@@ -1,0 +1,276 @@
+"""The command line: argument parsing, exit codes, progress display. No analysis here.
+
+Exit codes: 0 done; 1 a gate failed (later: ``bloatscope ci``); 2 the input or the command line
+was wrong, with one line on stderr; 3 an internal error (a bug: please report it); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import os
+import tempfile
+import traceback
+from collections.abc import Iterator, Sequence
+from importlib import resources
+from typing import assert_never
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from bloatscope import __version__
+from bloatscope.api import AnalyzeOptions, analyze
+from bloatscope.errors import BloatscopeError
+from bloatscope.progress import NullProgress, ProgressObserver
+from bloatscope.reader.image_reader import ReadOptions, read_image
+from bloatscope.render.base import OutputFormat
+from bloatscope.render.dive_json import DiveJsonRenderer
+from bloatscope.render.history import history_json, history_table
+from bloatscope.render.json_report import JsonRenderer
+from bloatscope.render.text import TextRenderer
+
+EXIT_OK, EXIT_GATE_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+REFERENCE_HELP = (
+    "image to read: docker-archive:PATH, oci-archive:PATH, oci-dir:PATH, or a bare path "
+    "(sniffed; a gzip- or zstd-compressed tar is accepted). PATH:TAG picks one image from an "
+    "archive that holds several. Default: the sample image shipped with bloatscope"
+)
+
+
+class RichProgress:
+    """Draws the core's progress on stderr; transient, so it leaves no trace in logs."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task: TaskID | None = None
+        self._progress.start()
+
+    def start(self, label: str, total: int) -> None:
+        self.finish()
+        self._task = self._progress.add_task(label, total=total)
+
+    def advance(self, amount: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, amount)
+
+    def finish(self) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+            self._task = None
+
+    def close(self) -> None:
+        self.finish()
+        self._progress.stop()
+
+
+def sample_reference() -> str:
+    return str(resources.files("bloatscope") / "sample" / "sample.oci.tar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bloatscope",
+        description="Why is my container image so big? Reads images without a Docker engine.",
+        epilog="Exit codes: 0 done, 1 a CI gate failed, 2 bad input or usage, 3 internal error. "
+        "Set NO_COLOR to turn colour off.",
+    )
+    parser.add_argument("--version", action="version", version=f"bloatscope {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    analyze_cmd = sub.add_parser(
+        "analyze",
+        help="explain an image's size: layers, largest paths, waste",
+        description="Read an image and report its layers, its largest files and directories, "
+        "bloatscope's reclaimable bytes and dive's efficiency numbers.",
+    )
+    _image_arguments(analyze_cmd)
+    analyze_cmd.add_argument(
+        "--format",
+        "-f",
+        choices=[f.value for f in OutputFormat],
+        default="text",
+        help="text (default), json (versioned bloatscope document), "
+        "dive-json (what `dive --json` writes)",
+    )
+    analyze_cmd.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write to FILE (atomically) instead of standard output",
+    )
+    analyze_cmd.add_argument(
+        "--top",
+        type=_positive,
+        default=10,
+        metavar="N",
+        help="rows in the largest-paths and waste tables (default 10)",
+    )
+
+    history_cmd = sub.add_parser(
+        "history",
+        help="show build steps newest first, like docker history",
+        description="Show the image's history, newest first.",
+    )
+    _image_arguments(history_cmd)
+    history_cmd.add_argument("--no-trunc", action="store_true", help="do not truncate commands")
+    history_cmd.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    return parser
+
+
+def _image_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("image", nargs="?", metavar="IMAGE", help=REFERENCE_HELP)
+    parser.add_argument(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        help="which image of a multi-platform index to read",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="also check every layer's diff_id (sha256 of all its bytes)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=0,
+        metavar="N",
+        help="processes that decode layers (default: one per core)",
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+@contextlib.contextmanager
+def _progress(args: argparse.Namespace, stderr: Console) -> Iterator[ProgressObserver]:
+    if args.quiet or not stderr.is_terminal:
+        yield NullProgress()
+        return
+    display = RichProgress(stderr)
+    try:
+        yield display
+    finally:
+        display.close()
+
+
+def write_output(text: str, path: str | None, stdout: Console) -> None:
+    if path is None:
+        stdout.file.write(text)
+        stdout.file.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".bloatscope-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    reference = args.image or sample_reference()
+    options = AnalyzeOptions(
+        platform=args.platform, verify=args.verify, workers=args.workers, top=args.top
+    )
+    with _progress(args, stderr) as progress:
+        report = analyze(reference, options, progress)
+    output = OutputFormat(args.format)
+    if output is OutputFormat.TEXT:
+        renderer = TextRenderer(color=args.output is None and stdout.is_terminal, top=args.top)
+        if args.output is None:
+            renderer.print(report, stdout)
+        else:
+            write_output(renderer.render(report), args.output, stdout)
+        return EXIT_OK
+    if output is OutputFormat.JSON:
+        text = JsonRenderer().render(report)
+    elif output is OutputFormat.DIVE_JSON:
+        text = DiveJsonRenderer().render(report)
+    else:
+        assert_never(output)
+    write_output(text, args.output, stdout)
+    return EXIT_OK
+
+
+def run_history(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    reference = args.image or sample_reference()
+    with _progress(args, stderr) as progress:
+        result = read_image(
+            reference, ReadOptions(args.platform, args.verify, args.workers), progress
+        )
+    if args.format == "json":
+        write_output(history_json(result.image), None, stdout)
+    else:
+        stdout.print(history_table(result.image, no_trunc=args.no_trunc))
+    return EXIT_OK
+
+
+def _fail(stderr: Console, message: str, code: int) -> int:
+    stderr.print(f"bloatscope: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    stdout = Console(highlight=False, soft_wrap=False)
+    stderr = Console(stderr=True, highlight=False)
+    # Analysis builds hundreds of thousands of small objects and frees them together at exit;
+    # the cyclic collector would only re-scan them over and over.
+    gc.disable()
+    try:
+        if args.command == "analyze":
+            return run_analyze(args, stdout, stderr)
+        if args.command == "history":
+            return run_history(args, stdout, stderr)
+        parser.error(f"unknown command {args.command}")
+    except BloatscopeError as exc:
+        if args.debug:
+            traceback.print_exc()
+        return _fail(stderr, str(exc), EXIT_BAD_INPUT)
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as exc:
+        if args.debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(stderr, f"{where}{exc.strerror or exc}", EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        return _fail(stderr, "interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:  # a bug, not bad input: say so in one line unless --debug
+        if args.debug:
+            raise
+        return _fail(
+            stderr,
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
+            EXIT_INTERNAL,
+        )
+    return EXIT_OK

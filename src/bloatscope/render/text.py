@@ -1,0 +1,162 @@
+"""The terminal report: a summary line, the layer table, the largest paths and the waste."""
+
+from __future__ import annotations
+
+import io
+import math
+
+from rich.console import Console, Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from bloatscope.model.report import Report, ShadowCause, SizedPath
+from bloatscope.render.units import human_bytes, percent
+
+_CAUSE_TEXT = {
+    ShadowCause.OVERWRITTEN: "overwritten in a later layer",
+    ShadowCause.DELETED: "deleted in a later layer (still shipped)",
+    ShadowCause.METADATA_ONLY: "re-shipped by a chmod/chown/touch only",
+}
+_COMMAND_WIDTH = 70
+
+
+def safe(text: str) -> str:
+    """Image paths are untrusted: control characters and escape sequences are shown escaped,
+    never sent to the terminal."""
+    raw = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if raw.isprintable():
+        return raw
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in raw)
+
+
+def one_line(command: str, width: int | None) -> str:
+    flat = " ".join(safe(command).split())
+    if width is not None and len(flat) > width:
+        return flat[: width - 1] + "…"
+    return flat
+
+
+def summary_line(report: Report) -> Text:
+    image = report.image
+    waste = report.reclaimable.total_bytes
+    text = Text()
+    text.append(safe(image.reference), style="bold")
+    text.append(f": {human_bytes(image.size_bytes)} in {len(image.layers)} layers ")
+    text.append(f"({human_bytes(image.compressed_size_bytes)} compressed, {image.platform}). ")
+    text.append(f"{human_bytes(waste)} reclaimable", style="bold yellow" if waste else "bold green")
+    text.append(f" ({percent(waste, image.size_bytes)}).")
+    return text
+
+
+def layer_table(report: Report, width: int | None) -> Table:
+    table = Table(title="Layers", title_justify="left", expand=True, show_edge=False)
+    for column in ("#", "Size", "Compressed", "Files", "+ / ~ / -", "Reclaimable"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("Command", overflow="ellipsis", no_wrap=True, ratio=1, min_width=20)
+    for layer, changes in zip(report.image.layers, report.changes, strict=True):
+        shadowed = report.reclaimable.by_layer[layer.index]
+        table.add_row(
+            str(layer.index),
+            human_bytes(layer.size_bytes),
+            human_bytes(layer.compressed_size_bytes),
+            str(layer.file_count),
+            f"{changes.added} / {changes.modified} / {changes.removed}",
+            Text(human_bytes(shadowed), style="yellow") if shadowed else Text("-", style="dim"),
+            escape(one_line(layer.created_by, width) or "(no history)"),
+        )
+    return table
+
+
+def _paths_table(title: str, items: tuple[SizedPath, ...], show_layer: bool) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("Size", justify="right", no_wrap=True)
+    if show_layer:
+        table.add_column("Layer", justify="right", no_wrap=True)
+    table.add_column("Path", overflow="fold")
+    for item in items:
+        row = [human_bytes(item.size_bytes)]
+        if show_layer:
+            row.append(str(item.layer) if item.layer is not None else "")
+        row.append(escape(safe(item.path)))
+        table.add_row(*row)
+    return table
+
+
+def waste_section(report: Report, top: int) -> RenderableType:
+    waste = report.reclaimable
+    dive = report.dive
+    parts: list[RenderableType] = []
+    header = Text("Waste", style="bold")
+    parts.append(header)
+    for cause, size in waste.by_cause:
+        if size:
+            parts.append(Text(f"  {human_bytes(size):>9}  {_CAUSE_TEXT[cause]}"))
+    if not waste.total_bytes:
+        parts.append(Text("  nothing shipped is hidden by a later layer", style="green"))
+    if waste.files:
+        table = Table(show_edge=False, box=None, padding=(0, 2))
+        for column in ("Size", "Layer", "Cause", "Path"):
+            table.add_column(column, justify="right" if column in ("Size", "Layer") else "left")
+        for item in waste.files[:top]:
+            table.add_row(
+                human_bytes(item.size_bytes),
+                str(item.layer),
+                str(item.cause),
+                escape("/" + safe(item.path)),
+            )
+        parts.append(table)
+    user = (
+        "n/a" if math.isnan(dive.user_wasted_percent) else f"{100 * dive.user_wasted_percent:.2f}%"
+    )
+    parts.append(
+        Text(
+            f"  dive-compatible: efficiency {100 * dive.efficiency:.4f}%, "
+            f"wasted {human_bytes(dive.wasted_bytes)} ({dive.wasted_bytes} bytes), "
+            f"user wasted {user}, {len(dive.inefficient_files)} inefficient files",
+            style="dim",
+        )
+    )
+    return Group(*parts)
+
+
+def build(report: Report, width: int | None, top: int) -> RenderableType:
+    parts: list[RenderableType] = [
+        summary_line(report),
+        Text(""),
+        layer_table(report, width),
+        Text(""),
+    ]
+    parts.append(_paths_table("Largest files", report.largest_files[:top], show_layer=True))
+    parts.append(Text(""))
+    parts.append(
+        _paths_table("Largest directories", report.largest_directories[:top], show_layer=False)
+    )
+    parts.append(Text(""))
+    parts.append(waste_section(report, top))
+    for warning in report.image.warnings:
+        parts.append(Text(f"warning: {safe(warning)}", style="yellow"))
+    return Group(*parts)
+
+
+class TextRenderer:
+    """Renders through rich; ``color`` False gives plain text (files, NO_COLOR, pipes)."""
+
+    def __init__(self, *, color: bool, width: int | None = None, top: int = 10) -> None:
+        self._color = color
+        self._width = width
+        self._top = top
+
+    def print(self, report: Report, console: Console) -> None:
+        console.print(build(report, _COMMAND_WIDTH, self._top))
+
+    def render(self, report: Report) -> str:
+        console = Console(  # recorded, not printed: export_text gives the document
+            width=self._width or 120,
+            no_color=not self._color,
+            record=True,
+            file=io.StringIO(),
+            color_system="standard" if self._color else None,
+        )
+        self.print(report, console)
+        return console.export_text(styles=self._color)
