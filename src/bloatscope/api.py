@@ -32,9 +32,10 @@ def analyze(
     progress.start("Analyzing", 3)
     dive = dive_stats(image)
     progress.advance(1)
-    waste = reclaimable(image, filesystem, result.changes)
+    nodes = filesystem.walk()
+    visible = visible_content(nodes)
+    waste = reclaimable(image, filesystem, result.changes, visible)
     progress.advance(1)
-    visible = visible_content(filesystem)
     final_size = sum(image.layers[layer].entries[index].size for layer, index in visible)
     report = Report(
         image=image,
@@ -42,8 +43,8 @@ def analyze(
         changes=result.changes,
         dive=dive,
         reclaimable=waste,
-        largest_files=largest_files(filesystem, options.top),
-        largest_directories=largest_directories(filesystem, options.top),
+        largest_files=largest_files(nodes, options.top),
+        largest_directories=largest_directories(nodes, options.top),
         final_size_bytes=final_size,
     )
     progress.advance(1)

@@ -2,9 +2,10 @@
 
 Users compare gates across tools, so these numbers equal dive 0.13's to the byte: per-layer
 trees with implicit parents, only leaves counted, opaque whiteouts dropped, a deleted directory
-sized from the stack below, and a whiteout of a missing path ending that layer's walk. Where dive
-re-stacks all lower layers for every whiteout, this keeps one stack and grows it layer by layer,
-which gives the same answers in linear time. See docs/dive-parity.md.
+sized from the stack below, and a whiteout of a missing path ending that layer's walk. dive
+re-stacks all lower layers for every whiteout; this keeps one stack and grows it layer by layer,
+and walks each layer's tree as a sorted list of paths, which gives the same answers in linear
+time. See docs/numbers.md.
 """
 
 from __future__ import annotations
@@ -19,101 +20,140 @@ from bloatscope.model.report import DiveStats, InefficientFile
 _WHITEOUT = ".wh."
 _DOUBLE_WHITEOUT = ".wh..wh.."
 
+# A layer's tree as dive builds it: every path it names plus the parents it implies. A parent
+# with no entry of its own carries None, dive's zero FileInfo{} (size 0, not a directory).
+LayerNodes = dict[str, FileEntry | None]
 
-class DiveNode:
-    """dive's FileNode without the UI state: ``entry`` None is Go's zero FileInfo{}."""
 
-    __slots__ = ("children", "entry", "name", "parent")
-
-    def __init__(self, name: str, parent: DiveNode | None, entry: FileEntry | None) -> None:
-        self.name = name
-        self.parent = parent
-        self.entry = entry
-        self.children: dict[str, DiveNode] = {}
-
-    def path(self) -> str:
-        parts = [self.name.removeprefix(_WHITEOUT)]
-        node = self.parent
-        while node is not None and node.parent is not None:
-            parts.append(node.name)
-            node = node.parent
-        return "/" + "/".join(reversed(parts))
-
-    def visit_children_first(self) -> Iterator[DiveNode]:
-        """dive's VisitDepthChildFirst: children sorted by name, each before its parent; the
-        root itself is never visited."""
-        stack: list[tuple[DiveNode, bool]] = [(self, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded or not node.children:
-                if node.parent is not None:
-                    yield node
+def layer_nodes(entries: tuple[FileEntry, ...]) -> LayerNodes:
+    """dive's AddPath for each entry: the last duplicate wins, parents are implied, and a path
+    through a ``.wh..wh..`` component stops before it (opaque markers never enter the tree)."""
+    nodes: LayerNodes = {}
+    for entry in entries:
+        path = entry.path
+        if _DOUBLE_WHITEOUT in path:
+            parts = path.split("/")
+            cut = next((i for i, p in enumerate(parts) if p.startswith(_DOUBLE_WHITEOUT)), None)
+            if cut is not None:
+                _imply_parents(nodes, "/".join(parts[: cut + 1]))
                 continue
-            stack.append((node, True))
-            for name in sorted(node.children, reverse=True):
-                stack.append((node.children[name], False))
+        nodes[path] = entry
+        _imply_parents(nodes, path)
+    return nodes
+
+
+def _imply_parents(nodes: LayerNodes, path: str) -> None:
+    parent = path.rpartition("/")[0]
+    while parent and parent not in nodes:
+        nodes[parent] = None
+        parent = parent.rpartition("/")[0]
+
+
+def sorted_paths(nodes: LayerNodes) -> list[str]:
+    """Depth-first order with siblings sorted by name: comparing paths with "/" as the lowest
+    character compares them component by component."""
+    return sorted(nodes, key=lambda path: path.replace("/", "\0"))
+
+
+def postorder(paths: list[str]) -> Iterator[str]:
+    """dive's VisitDepthChildFirst order (children before their parent) from depth-first order."""
+    open_dirs: list[str] = []
+    for path in paths:
+        while open_dirs and not path.startswith(open_dirs[-1] + "/"):
+            yield open_dirs.pop()
+        open_dirs.append(path)
+    while open_dirs:
+        yield open_dirs.pop()
+
+
+def _leaves(paths: list[str]) -> Iterator[str]:
+    for index, path in enumerate(paths):
+        following = paths[index + 1] if index + 1 < len(paths) else ""
+        if not following.startswith(path + "/"):
+            yield path
+
+
+def _dive_path(path: str) -> str:
+    """dive's Path(): absolute, with the whiteout prefix stripped from the last component."""
+    parent, _, name = path.rpartition("/")
+    name = name.removeprefix(_WHITEOUT)
+    return f"/{parent}/{name}" if parent else f"/{name}"
 
 
 def _size(entry: FileEntry | None) -> int:
     return entry.size if entry is not None else 0
 
 
-def _is_dir(entry: FileEntry | None) -> bool:
-    return entry is not None and entry.is_dir
+class _StackNode:
+    __slots__ = ("children", "entry")
+
+    def __init__(self, entry: FileEntry | None) -> None:
+        self.entry = entry
+        self.children: dict[str, _StackNode] = {}
+
+    def subtree_size(self) -> int:
+        total = _size(self.entry)
+        pending = list(self.children.values())
+        while pending:
+            node = pending.pop()
+            total += _size(node.entry)
+            pending.extend(node.children.values())
+        return total
 
 
-class DiveTree:
-    """dive's FileTree: AddPath, GetNode and RemovePath with the same edge cases."""
+class _Stack:
+    """The lower layers stacked as dive's Stack() does: whiteouts remove, everything else
+    (implicit parents included) overwrites the payload."""
 
     def __init__(self) -> None:
-        self.root = DiveNode("", None, None)
+        self.root = _StackNode(None)
+        self.index: dict[str, _StackNode] = {"": self.root}
 
-    def add_path(self, path: str, entry: FileEntry | None) -> None:
-        node = self.root
-        parts = [p for p in path.strip("/").split("/") if p]
-        for index, name in enumerate(parts):
-            child = node.children.get(name)
-            if child is None:
-                if name.startswith(_DOUBLE_WHITEOUT):
-                    return  # opaque markers never enter dive's trees
-                child = DiveNode(name, node, None)
-                node.children[name] = child
-            node = child
-            if index == len(parts) - 1:
-                node.entry = entry
-
-    def get(self, path: str) -> DiveNode | None:
-        node = self.root
-        for name in path.strip("/").split("/"):
-            if not name:
-                continue
-            child = node.children.get(name)
-            if child is None:
-                return None
-            node = child
-        return node
+    def add(self, path: str, entry: FileEntry | None) -> None:
+        node = self.index.get(path)
+        if node is None:
+            parent_path, _, name = path.rpartition("/")
+            if parent_path not in self.index:
+                self.add(parent_path, None)
+            node = _StackNode(entry)
+            self.index[parent_path].children[name] = node
+            self.index[path] = node
+        node.entry = entry
 
     def remove(self, path: str) -> None:
-        node = self.get(path)
-        if node is not None and node.parent is not None:
-            del node.parent.children[node.name]
+        node = self.index.get(path)
+        if node is None or node is self.root:
+            return
+        parent_path, _, name = path.rpartition("/")
+        del self.index[parent_path].children[name]
+        pending = [(path, node)]
+        while pending:
+            node_path, current = pending.pop()
+            del self.index[node_path]
+            pending.extend((f"{node_path}/{n}", c) for n, c in current.children.items())
 
-    def stack(self, upper: DiveTree) -> None:
-        for node in upper.visit_all():
-            if node.name.startswith(_WHITEOUT):
-                self.remove(node.path())
+    def stack(self, nodes: LayerNodes, paths: list[str]) -> None:
+        for path in paths:
+            parent, _, name = path.rpartition("/")
+            if name.startswith(_WHITEOUT):
+                stripped = f"{parent}/{name[4:]}" if parent else name[4:]
+                self.remove(stripped)
             else:
-                self.add_path(node.path(), node.entry)
-
-    def visit_all(self) -> Iterator[DiveNode]:
-        return self.root.visit_children_first()
+                self.add(path, nodes[path])
 
 
-def layer_tree(entries: tuple[FileEntry, ...]) -> DiveTree:
-    tree = DiveTree()
-    for entry in entries:
-        tree.add_path(entry.path, entry)
-    return tree
+def _whiteout_size(nodes: LayerNodes, paths: list[str], at: int, target: str) -> int:
+    """Layer 0's whiteouts look in layer 0's own tree: its subtree follows it in ``paths``."""
+    entry = nodes[target]
+    if entry is None or not entry.is_dir:
+        return 0
+    total = _size(entry)
+    prefix = target + "/"
+    for path in paths[at + 1 :]:
+        if not path.startswith(prefix):
+            break
+        total += _size(nodes[path])
+    return total
 
 
 @dataclass(slots=True)
@@ -125,44 +165,48 @@ class _PathData:
 
 def dive_stats(image: Image) -> DiveStats:
     """dive's Analyze(): efficiency, wasted bytes, user wasted percent, inefficient files."""
-    paths: dict[str, _PathData] = {}
+    found: dict[str, _PathData] = {}
     inefficient: list[tuple[str, _PathData]] = []
-    stacked = DiveTree()
-    for index, layer in enumerate(image.layers):
-        tree = layer_tree(layer.entries)
-        lower = tree if index == 0 else stacked
-        for node in tree.visit_all():
-            if node.children:
-                continue  # only leaves count
-            path = node.path()
-            data = paths.get(path)
+    stack = _Stack()
+    for layer_index, layer in enumerate(image.layers):
+        nodes = layer_nodes(layer.entries)
+        paths = sorted_paths(nodes)
+        positions = {path: i for i, path in enumerate(paths)} if layer_index == 0 else {}
+        for path in _leaves(paths):
+            key = _dive_path(path)
+            data = found.get(key)
             if data is None:
-                data = paths[path] = _PathData()
-            if node.name.startswith(_WHITEOUT):
-                previous = lower.get(path)
-                if previous is None:
-                    break  # dive's visitor errors here, ending this layer's walk
-                size = 0
-                if _is_dir(previous.entry):
-                    # includes the directory itself: dive's walk visits every non-root node
-                    size = sum(_size(n.entry) for n in previous.visit_children_first())
+                data = found[key] = _PathData()
+            parent, _, name = path.rpartition("/")
+            if name.startswith(_WHITEOUT):
+                target = f"{parent}/{name[4:]}" if parent else name[4:]
+                if layer_index == 0:
+                    if target not in nodes:
+                        break  # dive's visitor errors here, ending this layer's walk
+                    size = _whiteout_size(nodes, paths, positions[target], target)
+                else:
+                    lower = stack.index.get(target)
+                    if lower is None:
+                        break
+                    is_dir = lower.entry is not None and lower.entry.is_dir
+                    size = lower.subtree_size() if is_dir else 0
             else:
-                size = _size(node.entry)
+                size = _size(nodes[path])
             data.cumulative += size
             if data.minimum < 0 or size < data.minimum:
                 data.minimum = size
             data.count += 1
             if data.count == 2:
-                inefficient.append((path, data))
-        stacked.stack(tree)
-    return _summarize(image, paths, inefficient)
+                inefficient.append((key, data))
+        stack.stack(nodes, paths)
+    return _summarize(image, found, inefficient)
 
 
 def _summarize(
-    image: Image, paths: dict[str, _PathData], inefficient: list[tuple[str, _PathData]]
+    image: Image, found: dict[str, _PathData], inefficient: list[tuple[str, _PathData]]
 ) -> DiveStats:
-    minimum = sum(d.minimum for d in paths.values())
-    discovered = sum(d.cumulative for d in paths.values())
+    minimum = sum(d.minimum for d in found.values())
+    discovered = sum(d.cumulative for d in found.values())
     efficiency = 1.0 if discovered == 0 else minimum / discovered
     sizes = [layer.size_bytes for layer in image.layers]
     user_size = sum(sizes[1:])
@@ -171,7 +215,7 @@ def _summarize(
     # dive sorts ascending by cumulative size and prints from the end, so ties come out in
     # reverse discovery order; a stable sort and a reverse reproduce that.
     ordered = sorted(inefficient, key=lambda item: item[1].cumulative)
-    files = tuple(InefficientFile(path, d.count, d.cumulative) for path, d in reversed(ordered))
+    files = tuple(InefficientFile(p, d.count, d.cumulative) for p, d in reversed(ordered))
     return DiveStats(
         efficiency=efficiency,
         wasted_bytes=wasted,

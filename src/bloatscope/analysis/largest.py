@@ -5,20 +5,19 @@ from __future__ import annotations
 import heapq
 
 from bloatscope.model.report import SizedPath
-from bloatscope.model.tree import FileSystem
+from bloatscope.model.tree import FsNode
 
 
-def largest_files(filesystem: FileSystem, limit: int = 10) -> tuple[SizedPath, ...]:
-    sized = ((node.size, path, node.layer) for path, node in filesystem.walk() if node.size)
+def largest_files(nodes: list[tuple[str, FsNode]], limit: int = 10) -> tuple[SizedPath, ...]:
+    sized = ((node.size, path, node.layer) for path, node in nodes if node.size)
     top = heapq.nlargest(limit, sized)
     return tuple(SizedPath("/" + path, size, layer) for size, path, layer in top)
 
 
-def directory_sizes(filesystem: FileSystem) -> dict[str, int]:
+def directory_sizes(nodes: list[tuple[str, FsNode]]) -> dict[str, int]:
     """Bytes under each directory, the root as "" (hardlinks add nothing: their target carries
-    the bytes)."""
+    the bytes). ``nodes`` lists parents before children, as FileSystem.walk() does."""
     totals: dict[str, int] = {"": 0}
-    nodes = list(filesystem.walk())
     for path, node in nodes:
         if node.children is not None:
             totals[path] = 0
@@ -28,10 +27,10 @@ def directory_sizes(filesystem: FileSystem) -> dict[str, int]:
     return totals
 
 
-def largest_directories(filesystem: FileSystem, limit: int = 10) -> tuple[SizedPath, ...]:
+def largest_directories(nodes: list[tuple[str, FsNode]], limit: int = 10) -> tuple[SizedPath, ...]:
     """The biggest directories, skipping any whose bytes all sit in one subdirectory: of
     ``/var/cache/apt/archives`` and its parents, only the deepest says where the bytes are."""
-    sizes = directory_sizes(filesystem)
+    sizes = directory_sizes(nodes)
     passthrough = {
         path.rpartition("/")[0]
         for path, size in sizes.items()

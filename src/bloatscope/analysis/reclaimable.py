@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from bloatscope.model.image import Image
 from bloatscope.model.report import Reclaimable, ShadowCause, ShadowedFile
-from bloatscope.model.tree import ContentId, FileSystem, LayerChanges
+from bloatscope.model.tree import ContentId, FileSystem, FsNode, LayerChanges
 
 _REGULAR = (0x30, 0x37)
 
 
-def visible_content(filesystem: FileSystem) -> set[ContentId]:
-    return {node.content for _path, node in filesystem.walk() if node.content is not None}
+def visible_content(nodes: list[tuple[str, FsNode]]) -> set[ContentId]:
+    """The regular-file contents the final filesystem shows (a hardlinked inode once)."""
+    return {node.content for _path, node in nodes if node.content is not None}
 
 
 def reclaimable(
-    image: Image, filesystem: FileSystem, changes: tuple[LayerChanges, ...]
+    image: Image,
+    filesystem: FileSystem,
+    changes: tuple[LayerChanges, ...],
+    visible: set[ContentId],
 ) -> Reclaimable:
-    visible = visible_content(filesystem)
     removed_by = _removal_layers(changes)
     files: list[ShadowedFile] = []
     by_layer = [0] * len(image.layers)

@@ -7,7 +7,6 @@ hold hundreds of thousands of them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bloatscope.model.entry import FileEntry
@@ -89,13 +88,16 @@ class FileSystem:
             node = node.children[part]
         return node
 
-    def walk(self) -> Iterator[tuple[str, FsNode]]:
-        """Every node but the root, depth first, children sorted by name."""
-        stack: list[tuple[str, FsNode]] = [("", self.root)]
-        while stack:
-            prefix, node = stack.pop()
-            if prefix:
-                yield prefix, node
+    def walk(self) -> list[tuple[str, FsNode]]:
+        """Every node but the root, each parent before its children (in no particular order
+        among siblings)."""
+        found: list[tuple[str, FsNode]] = []
+        pending: list[tuple[str, FsNode]] = [("", self.root)]
+        while pending:
+            prefix, node = pending.pop()
             if node.children:
-                for name in sorted(node.children, reverse=True):
-                    stack.append((f"{prefix}/{name}" if prefix else name, node.children[name]))
+                for name, child in node.children.items():
+                    path = f"{prefix}/{name}" if prefix else name
+                    found.append((path, child))
+                    pending.append((path, child))
+        return found

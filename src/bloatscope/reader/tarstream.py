@@ -14,6 +14,7 @@ from bloatscope.errors import BloatscopeError
 
 BLOCK = 512
 _CHUNK = 1 << 18
+_SEEK_WINDOW = 1 << 15
 _ZERO_BLOCK = bytes(BLOCK)
 # Guards against hostile headers: a PAX or GNU long-name record this large is not a file name.
 _MAX_META_BYTES = 1 << 20
@@ -99,6 +100,10 @@ def _octal(field: bytes) -> int:
         if field[0] & 0x40:
             value -= 1 << (8 * len(field) - 1)
         return value
+    try:  # the common shape: octal digits, then NUL or space padding
+        return int(field.rstrip(b"\0 ") or b"0", 8)
+    except ValueError:
+        pass
     text = field.split(b"\0", 1)[0].strip(b" ")
     if not text:
         return 0
@@ -114,8 +119,8 @@ def _checksum_ok(block: bytes) -> bool:
         expected = int(stored, 8)
     except ValueError:
         return False
-    unsigned = sum(block) - sum(block[148:156]) + 8 * 0x20
-    return expected == unsigned
+    # the checksum is computed with its own field read as eight spaces
+    return expected == sum(block) - sum(block[148:156]) + 8 * 0x20
 
 
 def _parse_pax(data: bytes) -> dict[bytes, bytes]:
@@ -156,15 +161,17 @@ class TarWalker:
     def _take(self, size: int) -> bytes:
         available = len(self._buf) - self._pos
         if available < size:
-            parts = [self._buf[self._pos :]]
+            # Seekable tars are read in small windows: most of a layer is payload we skip.
+            want = _SEEK_WINDOW if self._source.seekable else _CHUNK
+            parts = [self._buf[self._pos :]] if available else []
             need = size - available
             while need > 0:
-                chunk = self._source.read(max(_CHUNK, need))
+                chunk = self._source.read(max(want, need))
                 if not chunk:
                     break
                 parts.append(chunk)
                 need -= len(chunk)
-            self._buf = b"".join(parts)
+            self._buf = parts[0] if len(parts) == 1 else b"".join(parts)
             self._pos = 0
         data = self._buf[self._pos : self._pos + size]
         self._pos += len(data)
@@ -231,16 +238,19 @@ class TarWalker:
                 raise self._truncated("inside a header")
             if block == _ZERO_BLOCK:
                 break
-            if not _checksum_ok(block):
+            # Checksums guard the first header (is this a tar at all?) and any header without the
+            # ustar magic; past that, tars from image tools are digest-checked as a whole.
+            if (first or block[257:262] != b"ustar") and not _checksum_ok(block):
                 if first:
                     raise NotTarError(f"{self._label} is not a tar archive (bad header checksum)")
                 raise TarFormatError(f"{self._label}: corrupt tar header at byte {self._offset - BLOCK}")
             first = False
             typeflag = block[156]
             payload_size = _octal(block[124:136])
-            if payload_size < 0:
+            if pax and b"size" in pax:
+                payload_size = _pax_int(pax, b"size", payload_size)
+            if payload_size < 0:  # a negative skip would walk backwards, possibly forever
                 raise TarFormatError(f"{self._label}: negative size in tar header")
-            padded = (payload_size + BLOCK - 1) // BLOCK * BLOCK
             if typeflag in (0x78, 0x58):  # 'x' PAX (and the old Solaris 'X')
                 pax.update(_parse_pax(self._read_meta(payload_size)))
                 continue
@@ -253,9 +263,7 @@ class TarWalker:
             if typeflag == 0x4B:  # 'K' GNU long link
                 long_link = self._read_meta(payload_size).split(b"\0", 1)[0]
                 continue
-            if pax and b"size" in pax:
-                payload_size = _pax_int(pax, b"size", payload_size)
-                padded = (payload_size + BLOCK - 1) // BLOCK * BLOCK
+            padded = (payload_size + BLOCK - 1) // BLOCK * BLOCK
             member = self._member(block, typeflag, payload_size, pax, long_name, long_link)
             pax = {}
             long_name = long_link = None

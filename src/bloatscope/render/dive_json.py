@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bloatscope.analysis.dive import DiveTree, layer_tree
+from bloatscope.analysis.dive import layer_nodes, postorder, sorted_paths
 from bloatscope.model.entry import GO_MODE_DIR, FileEntry, go_file_mode
 from bloatscope.model.layer import Layer
 from bloatscope.model.report import Report
@@ -56,14 +56,14 @@ def _command(layer: Layer) -> str:
 
 
 def _layer_document(layer: Layer) -> dict[str, Any]:
-    tree: DiveTree = layer_tree(layer.entries)
+    nodes = layer_nodes(layer.entries)
     return {
         "index": layer.index,
         "id": _layer_id(layer),
         "digestId": layer.diff_id,
         "sizeBytes": layer.size_bytes,
         "command": _command(layer),
-        "fileList": [_file_info(node.entry) for node in tree.visit_all()],
+        "fileList": [_file_info(nodes[path]) for path in postorder(sorted_paths(nodes))],
     }
 
 
