@@ -50,6 +50,9 @@ class Merger:
             states[index] = DiffState.REMOVED
             if name.startswith(".wh..wh.") and name != _OPAQUE:
                 continue  # AUFS bookkeeping (.wh..wh.plnk and the like), not a deletion
+            if name == ".wh.":
+                self.warnings.append(f"layer {layer}: invalid bare whiteout {entry.path!r}")
+                continue
             parent, real_parent = self._resolve(parent_path, layer, create=False)
             if parent is None or parent.children is None:
                 continue  # deleting what no lower layer has: nothing to do
@@ -59,9 +62,6 @@ class Merger:
                 parent.children.clear()
                 continue
             target = name[4:]
-            if not target:
-                self.warnings.append(f"layer {layer}: invalid bare whiteout {entry.path!r}")
-                continue
             gone = parent.children.pop(target, None)
             if gone is not None:
                 _subtree_paths(_join(real_parent, target), gone, removed)
@@ -88,8 +88,8 @@ class Merger:
             node = FsNode(entry, layer, self._content_of(layer, index, entry))
             if entry.typeflag == EntryType.DIR:
                 node.children = {}
-            if existing is not None and existing.children:
-                parents.clear()  # a directory was replaced: cached parents below it are gone
+            if existing is not None and (existing.children or _is_symlink(existing)):
+                parents.clear()  # a directory (or a link to one) was replaced: cached parents go
             children[name] = node
 
     def _content_of(self, layer: int, index: int, entry: FileEntry) -> ContentId | None:
@@ -154,6 +154,10 @@ class Merger:
             assert node.children is not None
             node = node.children[part]
         return node
+
+
+def _is_symlink(node: FsNode) -> bool:
+    return node.entry is not None and node.entry.typeflag == EntryType.SYMLINK
 
 
 def _compare(lower: FileEntry | None, upper: FileEntry) -> DiffState:
