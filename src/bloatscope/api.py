@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bloatscope.analysis.dive import dive_stats
+from bloatscope.analysis.dive import DiveAccumulator
 from bloatscope.analysis.largest import largest_directories, largest_files
 from bloatscope.analysis.reclaimable import reclaimable, visible_content
 from bloatscope.model.report import Report
@@ -25,12 +25,12 @@ def analyze(
 ) -> Report:
     options = options or AnalyzeOptions()
     progress = progress or NullProgress()
-    result = read_image(
-        reference, ReadOptions(options.platform, options.verify, options.workers), progress
-    )
+    dive = DiveAccumulator()  # fed while layers are read
+    read_options = ReadOptions(options.platform, options.verify, options.workers)
+    result = read_image(reference, read_options, progress, dive.add)
     image, filesystem = result.image, result.filesystem
     progress.start("Analyzing", 3)
-    dive = dive_stats(image)
+    dive_stats = dive.result()
     progress.advance(1)
     nodes = filesystem.walk()
     visible = visible_content(nodes)
@@ -41,7 +41,7 @@ def analyze(
         image=image,
         filesystem=filesystem,
         changes=result.changes,
-        dive=dive,
+        dive=dive_stats,
         reclaimable=waste,
         largest_files=largest_files(nodes, options.top),
         largest_directories=largest_directories(nodes, options.top),

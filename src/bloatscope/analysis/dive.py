@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bloatscope.model.entry import FileEntry
 from bloatscope.model.image import Image
+from bloatscope.model.layer import Layer
 from bloatscope.model.report import DiveStats, InefficientFile
 
 _WHITEOUT = ".wh."
@@ -163,29 +164,36 @@ class _PathData:
     count: int = 0
 
 
-def dive_stats(image: Image) -> DiveStats:
-    """dive's Analyze(): efficiency, wasted bytes, user wasted percent, inefficient files."""
-    found: dict[str, _PathData] = {}
-    inefficient: list[tuple[str, _PathData]] = []
-    stack = _Stack()
-    for layer_index, layer in enumerate(image.layers):
+class DiveAccumulator:
+    """dive's Efficiency() fed one layer at a time, in stack order, so it can run while later
+    layers are still being read."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, _PathData] = {}
+        self._inefficient: list[tuple[str, _PathData]] = []
+        self._stack = _Stack()
+        self._sizes: list[int] = []
+
+    def add(self, layer: Layer) -> None:
+        first = not self._sizes
+        self._sizes.append(layer.size_bytes)
         nodes = layer_nodes(layer.entries)
         paths = sorted_paths(nodes)
-        positions = {path: i for i, path in enumerate(paths)} if layer_index == 0 else {}
+        positions = {path: i for i, path in enumerate(paths)} if first else {}
         for path in _leaves(paths):
             key = _dive_path(path)
-            data = found.get(key)
+            data = self._found.get(key)
             if data is None:
-                data = found[key] = _PathData()
+                data = self._found[key] = _PathData()
             parent, _, name = path.rpartition("/")
             if name.startswith(_WHITEOUT):
                 target = f"{parent}/{name[4:]}" if parent else name[4:]
-                if layer_index == 0:
+                if first:
                     if target not in nodes:
                         break  # dive's visitor errors here, ending this layer's walk
                     size = _whiteout_size(nodes, paths, positions[target], target)
                 else:
-                    lower = stack.index.get(target)
+                    lower = self._stack.index.get(target)
                     if lower is None:
                         break
                     is_dir = lower.entry is not None and lower.entry.is_dir
@@ -197,18 +205,27 @@ def dive_stats(image: Image) -> DiveStats:
                 data.minimum = size
             data.count += 1
             if data.count == 2:
-                inefficient.append((key, data))
-        stack.stack(nodes, paths)
-    return _summarize(image, found, inefficient)
+                self._inefficient.append((key, data))
+        self._stack.stack(nodes, paths)
+
+    def result(self) -> DiveStats:
+        return _summarize(self._sizes, self._found, self._inefficient)
+
+
+def dive_stats(image: Image) -> DiveStats:
+    """dive's Analyze(): efficiency, wasted bytes, user wasted percent, inefficient files."""
+    accumulator = DiveAccumulator()
+    for layer in image.layers:
+        accumulator.add(layer)
+    return accumulator.result()
 
 
 def _summarize(
-    image: Image, found: dict[str, _PathData], inefficient: list[tuple[str, _PathData]]
+    sizes: list[int], found: dict[str, _PathData], inefficient: list[tuple[str, _PathData]]
 ) -> DiveStats:
     minimum = sum(d.minimum for d in found.values())
     discovered = sum(d.cumulative for d in found.values())
     efficiency = 1.0 if discovered == 0 else minimum / discovered
-    sizes = [layer.size_bytes for layer in image.layers]
     user_size = sum(sizes[1:])
     wasted = sum(d.cumulative for _p, d in inefficient)
     user_percent = wasted / user_size if user_size else float("nan")

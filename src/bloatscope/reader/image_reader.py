@@ -6,7 +6,8 @@ import hashlib
 import multiprocessing
 import os
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 from bloatscope.errors import BloatscopeError
@@ -14,6 +15,7 @@ from bloatscope.model.image import Image
 from bloatscope.model.layer import Compression, Layer
 from bloatscope.model.tree import FileSystem, LayerChanges
 from bloatscope.progress import NullProgress, ProgressObserver
+from bloatscope.reader.compression import sniff
 from bloatscope.reader.config import ParsedConfig, parse_config
 from bloatscope.reader.hashing import fill_digests
 from bloatscope.reader.layer import LayerScan, scan_layer
@@ -41,9 +43,17 @@ class ReadResult:
     changes: tuple[LayerChanges, ...]
 
 
+LayerSink = Callable[[Layer], None]
+
+
 def read_image(
-    reference: str, options: ReadOptions | None = None, progress: ProgressObserver | None = None
+    reference: str,
+    options: ReadOptions | None = None,
+    progress: ProgressObserver | None = None,
+    on_layer: LayerSink | None = None,
 ) -> ReadResult:
+    """Reads the image. ``on_layer`` sees each finished layer in stack order, while later
+    layers are still being decoded, so per-layer analysis overlaps the reading."""
     options = options or ReadOptions()
     progress = progress or NullProgress()
     ref = parse_reference(reference)
@@ -56,15 +66,40 @@ def read_image(
         config = parse_config(plan.config_bytes, store.label)
         _check_consistency(plan, config, options, store.label)
         refs = [_locate(store, layer) for layer in plan.layers]
-        scans = _scan_all(plan, refs, options, progress)
-        _verify(plan, config, scans, refs, store.label)
-        scans = _hash_recurring(scans, refs)
-        return _assemble(str(ref), plan, config, scans, progress)
+        assembler = _Assembler(str(ref), plan, config, on_layer)
+        scans = _scan_in_order(plan, refs, options, progress)
+        if _all_streamed(plan, refs, options):
+            # every blob is decoded anyway, so every file came with its digest: no second pass
+            for index, scan in enumerate(scans):
+                _verify(index, plan, config, scan, store.label)
+                assembler.add(index, scan)
+        else:
+            collected = list(scans)
+            for index, scan in enumerate(collected):
+                _verify(index, plan, config, scan, store.label)
+            for index, scan in enumerate(_hash_recurring(collected, refs)):
+                assembler.add(index, scan)
+        return assembler.result()
     finally:
         store.close()
 
 
-def _check_consistency(plan: ImagePlan, config: ParsedConfig, options: ReadOptions, label: str) -> None:
+def _all_streamed(plan: ImagePlan, refs: list[BlobRef | None], options: ReadOptions) -> bool:
+    if plan.verify_blobs or options.verify:
+        return True
+    for ref in refs:
+        if ref is None:
+            continue
+        with open(ref.path, "rb") as handle:
+            handle.seek(ref.offset)
+            if sniff(handle.read(8)) is Compression.NONE:
+                return False
+    return True
+
+
+def _check_consistency(
+    plan: ImagePlan, config: ParsedConfig, options: ReadOptions, label: str
+) -> None:
     if len(config.diff_ids) != len(plan.layers):
         raise BloatscopeError(
             f"inconsistent layer count: the manifest lists {len(plan.layers)} layers, "
@@ -84,17 +119,23 @@ def _locate(store: BlobStore, layer: LayerPlan) -> BlobRef | None:
     except SourceError:
         if layer.foreign:
             return None  # non-distributable layers are often left out of archives
-        raise BloatscopeError(f"manifest names blob {layer.digest or layer.blob_name}, which is missing",
-                              path=store.label) from None
+        raise BloatscopeError(
+            f"manifest names blob {layer.digest or layer.blob_name}, which is missing",
+            path=store.label,
+        ) from None
     if layer.size is not None and layer.size != ref.size:
-        raise BloatscopeError(f"blob {layer.blob_name} is {ref.size} bytes, its descriptor says {layer.size}",
-                              path=store.label)
+        raise BloatscopeError(
+            f"blob {layer.blob_name} is {ref.size} bytes, its descriptor says {layer.size}",
+            path=store.label,
+        )
     return ref
 
 
-def _scan_all(
+def _scan_in_order(
     plan: ImagePlan, refs: list[BlobRef | None], options: ReadOptions, progress: ProgressObserver
-) -> list[LayerScan | None]:
+) -> Iterator[LayerScan | None]:
+    """Scans each distinct blob once (a diff_id can repeat), largest first across worker
+    processes, and yields the scans in layer order as soon as each is ready."""
     unique: dict[tuple[str, int], BlobRef] = {}
     for ref in refs:
         if ref is not None:
@@ -102,48 +143,59 @@ def _scan_all(
     total = sum(ref.size for ref in unique.values())
     progress.start("Reading layers", total)
     kwargs = {"verify_blob": plan.verify_blobs, "verify_diff_id": options.verify}
-    done: dict[tuple[str, int], LayerScan] = {}
     ordered = sorted(unique.items(), key=lambda item: -item[1].size)
     workers = options.workers or os.cpu_count() or 1
+    done: dict[tuple[str, int], LayerScan] = {}
     if workers > 1 and len(ordered) > 1 and total >= _PARALLEL_THRESHOLD:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(workers, len(ordered)), mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(ordered)), mp_context=context)
+        try:
             futures = {key: pool.submit(scan_layer, ref, **kwargs) for key, ref in ordered}
             for key, future in futures.items():
-                done[key] = future.result()
-                progress.advance(unique[key].size)
+                future.add_done_callback(_advance_by(progress, unique[key].size))
+            for ref in refs:
+                yield futures[(ref.path, ref.offset)].result() if ref is not None else None
+        finally:  # on an error, scans not yet started are dropped rather than awaited
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
-        for key, ref in ordered:
-            done[key] = scan_layer(ref, **kwargs)
-            progress.advance(ref.size)
+        for ref in refs:
+            if ref is None:
+                yield None
+                continue
+            key = (ref.path, ref.offset)
+            if key not in done:
+                done[key] = scan_layer(ref, **kwargs)
+                progress.advance(ref.size)
+            yield done[key]
     progress.finish()
-    return [done[(ref.path, ref.offset)] if ref is not None else None for ref in refs]
+
+
+def _advance_by(progress: ProgressObserver, size: int) -> Callable[[Future[LayerScan]], None]:
+    return lambda _future: progress.advance(size)
 
 
 def _verify(
-    plan: ImagePlan,
-    config: ParsedConfig,
-    scans: list[LayerScan | None],
-    refs: list[BlobRef | None],
-    label: str,
+    index: int, plan: ImagePlan, config: ParsedConfig, scan: LayerScan | None, label: str
 ) -> None:
-    for index, (layer, scan, ref) in enumerate(zip(plan.layers, scans, refs, strict=True)):
-        if scan is None or ref is None:
-            continue
-        if scan.blob_digest and layer.digest and scan.blob_digest != layer.digest:
-            raise BloatscopeError(
-                f"layer {index} blob does not match its digest {layer.digest} (got {scan.blob_digest})",
-                path=label,
-            )
-        if scan.diff_id and scan.diff_id != config.diff_ids[index]:
-            raise BloatscopeError(
-                f"layer {index} content does not match its diff_id {config.diff_ids[index]} "
-                f"(got {scan.diff_id})",
-                path=label,
-            )
+    layer = plan.layers[index]
+    if scan is None:
+        return
+    if scan.blob_digest and layer.digest and scan.blob_digest != layer.digest:
+        raise BloatscopeError(
+            f"layer {index} blob does not match its digest {layer.digest} (got {scan.blob_digest})",
+            path=label,
+        )
+    if scan.diff_id and scan.diff_id != config.diff_ids[index]:
+        raise BloatscopeError(
+            f"layer {index} content does not match its diff_id {config.diff_ids[index]} "
+            f"(got {scan.diff_id})",
+            path=label,
+        )
 
 
-def _hash_recurring(scans: list[LayerScan | None], refs: list[BlobRef | None]) -> list[LayerScan | None]:
+def _hash_recurring(
+    scans: list[LayerScan | None], refs: list[BlobRef | None]
+) -> list[LayerScan | None]:
     """Content digests where a path occurs in two or more layers: only there can a later layer
     re-ship the same bytes, and only there does dive compare content."""
     occurrences: Counter[str] = Counter()
@@ -160,50 +212,58 @@ def _hash_recurring(scans: list[LayerScan | None], refs: list[BlobRef | None]) -
     return result
 
 
-def _assemble(
-    reference: str,
-    plan: ImagePlan,
-    config: ParsedConfig,
-    scans: list[LayerScan | None],
-    progress: ProgressObserver,
-) -> ReadResult:
-    by_layer = {h.layer_index: h for h in config.history if h.layer_index is not None}
-    merger = Merger()
-    layers = []
-    changes = []
-    progress.start("Merging layers", len(scans))
-    for index, (layer_plan, scan) in enumerate(zip(plan.layers, scans, strict=True)):
+class _Assembler:
+    """Builds layers in stack order, folding each into the merged tree as it arrives."""
+
+    def __init__(
+        self, reference: str, plan: ImagePlan, config: ParsedConfig, on_layer: LayerSink | None
+    ) -> None:
+        self._reference = reference
+        self._plan = plan
+        self._config = config
+        self._on_layer = on_layer
+        self._history = {h.layer_index: h for h in config.history if h.layer_index is not None}
+        self._merger = Merger()
+        self._layers: list[Layer] = []
+        self._changes: list[LayerChanges] = []
+        self._missing: list[int] = []
+
+    def add(self, index: int, scan: LayerScan | None) -> None:
+        layer_plan = self._plan.layers[index]
         entries = scan.entries if scan is not None else ()
-        changes.append(merger.apply(index, entries))
-        layers.append(
-            Layer(
-                index=index,
-                location=layer_plan.blob_name,
-                diff_id=config.diff_ids[index],
-                blob_digest=layer_plan.digest,
-                media_type=layer_plan.media_type,
-                compression=scan.compression if scan is not None else Compression.NONE,
-                size_bytes=sum(entry.size for entry in entries),
-                tar_bytes=scan.tar_bytes if scan is not None else 0,
-                compressed_size_bytes=scan.blob_bytes if scan is not None else (layer_plan.size or 0),
-                history=by_layer.get(index),
-                entries=entries,
-            )
+        if scan is None:
+            self._missing.append(index)
+        self._changes.append(self._merger.apply(index, entries))
+        layer = Layer(
+            index=index,
+            location=layer_plan.blob_name,
+            diff_id=self._config.diff_ids[index],
+            blob_digest=layer_plan.digest,
+            media_type=layer_plan.media_type,
+            compression=scan.compression if scan is not None else Compression.NONE,
+            size_bytes=sum(entry.size for entry in entries),
+            tar_bytes=scan.tar_bytes if scan is not None else 0,
+            compressed_size_bytes=scan.blob_bytes if scan is not None else (layer_plan.size or 0),
+            history=self._history.get(index),
+            entries=entries,
         )
-        progress.advance(1)
-    progress.finish()
-    warnings = list(config.warnings) + merger.warnings
-    warnings += [f"layer {i} is not available (non-distributable)" for i, s in enumerate(scans) if s is None]
-    image = Image(
-        reference=reference,
-        source_format=plan.source_format,
-        image_id="sha256:" + hashlib.sha256(plan.config_bytes).hexdigest(),
-        repo_tags=plan.repo_tags,
-        platform=config.platform,
-        created=config.created,
-        config=config.config,
-        history=config.history,
-        layers=tuple(layers),
-        warnings=tuple(warnings),
-    )
-    return ReadResult(image, merger.filesystem(), tuple(changes))
+        self._layers.append(layer)
+        if self._on_layer is not None:
+            self._on_layer(layer)
+
+    def result(self) -> ReadResult:
+        warnings = list(self._config.warnings) + self._merger.warnings
+        warnings += [f"layer {i} is not available (non-distributable)" for i in self._missing]
+        image = Image(
+            reference=self._reference,
+            source_format=self._plan.source_format,
+            image_id="sha256:" + hashlib.sha256(self._plan.config_bytes).hexdigest(),
+            repo_tags=self._plan.repo_tags,
+            platform=self._config.platform,
+            created=self._config.created,
+            config=self._config.config,
+            history=self._config.history,
+            layers=tuple(self._layers),
+            warnings=tuple(warnings),
+        )
+        return ReadResult(image, self._merger.filesystem(), tuple(self._changes))

@@ -1,0 +1,186 @@
+"""Side-by-side benchmark: bloatscope against dive, and against the physical limit.
+
+For each docker-archive it runs ``bloatscope analyze`` and ``dive --ci --json`` on the same file,
+alternating, and prints wall time and peak memory with their ratios. For OCI layouts with gzip
+layers (which dive cannot read) it compares bloatscope with ISA-L alone inflating the same blobs.
+
+Peak memory is the largest sum of proportional set size (PSS) over the whole process tree
+(bloatscope's worker processes included), sampled every 10 ms from /proc/PID/smaps_rollup. PSS
+splits pages shared after fork() between the processes, so the sum is the memory really used;
+the kernel's ru_maxrss of the largest single process is printed beside it.
+
+    python bench/run.py                       # naive-bert (build it first: corpus/build.sh naive-bert)
+    python bench/run.py --images waste-zoo python-full --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+CORPUS = os.environ.get("CORPUS_DIR") or os.path.expanduser("~/.cache/image-corpus")
+
+
+@dataclass
+class Run:
+    seconds: float
+    tree_peak_bytes: int  # peak of the summed PSS of the process tree
+    max_rss_bytes: int  # ru_maxrss of the largest process, from the kernel
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_pss(root: int) -> int:
+    """Summed PSS of ``root`` and its descendants, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        total += _pss(pid)
+        pending.extend(children.get(pid, ()))
+    return total
+
+
+def measure(command: list[str]) -> Run:
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_pss(process.pid))
+            done.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{stderr}")
+    return Run(seconds, peak, usage.ru_maxrss * 1024)
+
+
+def best(runs: list[Run]) -> Run:
+    """Median wall time; the largest peak memory seen (memory is not noise to be averaged)."""
+    return Run(
+        statistics.median(r.seconds for r in runs),
+        max(r.tree_peak_bytes for r in runs),
+        max(r.max_rss_bytes for r in runs),
+    )
+
+
+def bloatscope_command(path: str, output: str) -> list[str]:
+    exe = shutil.which("bloatscope") or "bloatscope"
+    return [exe, "analyze", "--quiet", "--format", "json", "--output", output, path]
+
+
+def dive_command(path: str, output: str) -> list[str]:
+    exe = shutil.which("dive") or "dive"
+    return [exe, "--ci", "--json", output, f"docker-archive://{path}"]
+
+
+def isal_command(blobs: list[str]) -> list[str]:
+    script = (
+        "import sys\nfrom isal import igzip\n"
+        "for path in sys.argv[1:]:\n"
+        "    with igzip.open(path) as f:\n"
+        "        while f.read(1 << 22): pass\n"
+    )
+    return [sys.executable, "-c", script, *blobs]
+
+
+def gzip_blobs(layout: str) -> list[str]:
+    """The layer blobs of an OCI layout that are gzip, by their magic bytes."""
+    found = []
+    for path in glob.glob(os.path.join(layout, "blobs", "*", "*")):
+        with open(path, "rb") as handle:
+            if handle.read(2) == b"\x1f\x8b":
+                found.append(path)
+    return sorted(found)
+
+
+def mb(size: int) -> str:
+    return f"{size / 1e6:.0f} MB"
+
+
+def compare(name: str, ours: list[str], theirs: list[str], label: str, repeat: int) -> dict[str, str]:
+    our_runs, their_runs = [], []
+    measure(ours)  # warm the page cache once for both
+    for _ in range(repeat):
+        their_runs.append(measure(theirs))
+        our_runs.append(measure(ours))
+    a, b = best(our_runs), best(their_runs)
+    return {
+        "input": name,
+        "versus": label,
+        "bloatscope s": f"{a.seconds:.2f}",
+        f"{label} s": f"{b.seconds:.2f}",
+        "time ratio": f"{a.seconds / b.seconds:.2f}x",
+        "bloatscope peak": f"{mb(a.tree_peak_bytes)} ({mb(a.max_rss_bytes)})",
+        f"{label} peak": f"{mb(b.tree_peak_bytes)} ({mb(b.max_rss_bytes)})",
+        "memory ratio": f"{a.tree_peak_bytes / b.tree_peak_bytes:.2f}x",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", nargs="+", default=["naive-bert"])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        out = os.path.join(scratch, "out.json")
+        for image in args.images:
+            archive = os.path.join(CORPUS, f"{image}.docker.tar")
+            layout = os.path.join(CORPUS, f"{image}.oci")
+            if os.path.exists(archive):
+                rows.append(compare(f"{image}.docker.tar", bloatscope_command(archive, out),
+                                    dive_command(archive, out), "dive", args.repeat))
+            if os.path.isdir(layout):
+                rows.append(compare(f"{image}.oci", bloatscope_command(layout, out),
+                                    isal_command(gzip_blobs(layout)), "isal-inflate", args.repeat))
+    print(f"cores: {os.cpu_count()}; median of {args.repeat} runs; peak = summed PSS of the process "
+          "tree (ru_maxrss of the largest process in parentheses)\n")
+    for row in rows:
+        print(" | ".join(f"{k}: {v}" for k, v in row.items()))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"cores": os.cpu_count(), "rows": rows}, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
