@@ -47,12 +47,14 @@ def parse_reference(text: str) -> Reference:
 
 
 def _with_selector(transport: str, rest: str) -> Reference:
-    """``path:tag`` as skopeo writes it, unless the whole string is an existing path."""
+    """``path:tag`` as skopeo writes it, unless the whole string is an existing path. The tag
+    may hold colons itself (``app:1.0``), so the path is the longest prefix that exists."""
     if os.path.exists(rest) or ":" not in rest:
         return Reference(transport, rest)
-    path, _, selector = rest.rpartition(":")
-    if os.path.exists(path):
-        return Reference(transport, path, selector)
+    cut = len(rest)
+    while (cut := rest.rfind(":", 0, cut)) > 0:
+        if os.path.exists(rest[:cut]):
+            return Reference(transport, rest[:cut], rest[cut + 1 :])
     return Reference(transport, rest)
 
 
