@@ -10,21 +10,11 @@ import argparse
 import contextlib
 import gc
 import os
-import tempfile
 import traceback
 from collections.abc import Iterator, Sequence
-from importlib import resources
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
 from bloatscope import __version__
 from bloatscope.api import AnalyzeOptions, analyze
@@ -36,6 +26,9 @@ from bloatscope.render.dive_json import DiveJsonRenderer
 from bloatscope.render.history import history_json, history_table
 from bloatscope.render.json_report import JsonRenderer
 from bloatscope.render.text import TextRenderer
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 EXIT_OK, EXIT_GATE_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -50,6 +43,14 @@ class RichProgress:
     """Draws the core's progress on stderr; transient, so it leaves no trace in logs."""
 
     def __init__(self, console: Console) -> None:
+        from rich.progress import (  # noqa: PLC0415 - only on a terminal
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -80,7 +81,7 @@ class RichProgress:
 
 
 def sample_reference() -> str:
-    return str(resources.files("bloatscope") / "sample" / "sample.oci.tar")
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample", "sample.oci.tar")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,6 +184,8 @@ def write_output(text: str, path: str | None, stdout: Console) -> None:
         stdout.file.write(text)
         stdout.file.flush()
         return
+    import tempfile  # noqa: PLC0415 - only when writing a file
+
     directory = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=".bloatscope-", suffix=".tmp")
     try:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bloatscope.errors import BloatscopeError
 from bloatscope.model.image import Image
@@ -24,6 +23,9 @@ from bloatscope.reader.merge import Merger
 from bloatscope.reader.platforms import parse_platform
 from bloatscope.sources.base import BlobRef, BlobStore, SourceError
 from bloatscope.sources.reference import open_store, parse_reference
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # Below this many blob bytes, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 64 << 20
@@ -147,6 +149,10 @@ def _scan_in_order(
     workers = options.workers or os.cpu_count() or 1
     done: dict[tuple[str, int], LayerScan] = {}
     if workers > 1 and len(ordered) > 1 and total >= _PARALLEL_THRESHOLD:
+        # imported here: a small image never pays for starting the machinery
+        import multiprocessing  # noqa: PLC0415
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
         context = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(max_workers=min(workers, len(ordered)), mp_context=context)
         try:
