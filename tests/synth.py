@@ -317,11 +317,17 @@ class _Blobs:
         return {"mediaType": media_type, "digest": self.add(data), "size": len(data), **extra}
 
 
-def _image_manifest(blobs: _Blobs, image: Image, compression: str) -> tuple[bytes, list[str]]:
-    """The OCI manifest of ``image`` (its blobs added); also the layer blob digests."""
+def _image_manifest(
+    blobs: _Blobs, image: Image, compression: str | Sequence[str],
+    media_types: Sequence[str] | None,
+) -> tuple[bytes, list[str]]:
+    """The OCI manifest of ``image`` (its blobs added); also the layer blob digests.
+    ``compression`` may be given per layer; ``media_types`` overrides the honest labels."""
     config = image.config()
-    media_type = LAYER_MEDIA_TYPES[compression]
-    layers = [blobs.descriptor(media_type, compress(layer, compression)) for layer in image.layers]
+    kinds = [compression] * len(image.layers) if isinstance(compression, str) else compression
+    labels = media_types or [LAYER_MEDIA_TYPES[kind] for kind in kinds]
+    layers = [blobs.descriptor(label, compress(layer, kind))
+              for layer, kind, label in zip(image.layers, kinds, labels, strict=True)]
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -357,10 +363,11 @@ class Layout:
 def oci_layout(
     images: Sequence[Image],
     *,
-    compression: str = "gzip",
+    compression: str | Sequence[str] = "gzip",
     nested: bool = False,
     attestation: bool = False,
     ref_name: str | None = None,
+    media_types: Sequence[str] | None = None,
 ) -> Layout:
     """An OCI image layout holding ``images`` (one per platform). ``nested`` puts them behind an
     image index that index.json points to, as BuildKit and containerd do."""
@@ -368,7 +375,7 @@ def oci_layout(
     descriptors = []
     first_layers: list[str] = []
     for image in images:
-        manifest, layer_digests = _image_manifest(blobs, image, compression)
+        manifest, layer_digests = _image_manifest(blobs, image, compression, media_types)
         first_layers = first_layers or layer_digests
         descriptor = blobs.descriptor(OCI_MANIFEST, manifest, platform=image.platform())
         descriptors.append(descriptor)

@@ -19,7 +19,7 @@ from bloatscope.reader.config import ParsedConfig, parse_config
 from bloatscope.reader.hashing import fill_digests
 from bloatscope.reader.layer import LayerScan, scan_layer
 from bloatscope.reader.manifest import ImagePlan, LayerPlan, plan_docker_archive, plan_oci_layout
-from bloatscope.reader.merge import Merger
+from bloatscope.reader.merge import Merger, SymlinkLoopError
 from bloatscope.reader.platforms import parse_platform
 from bloatscope.sources.base import BlobRef, BlobStore, SourceError
 from bloatscope.sources.reference import open_store, parse_reference
@@ -82,6 +82,8 @@ def read_image(
             for index, scan in enumerate(_hash_recurring(collected, refs)):
                 assembler.add(index, scan)
         return assembler.result()
+    except SymlinkLoopError as exc:  # the merger knows layers, not files: name the file here
+        raise SymlinkLoopError(str(exc), path=store.label) from None
     finally:
         store.close()
 
