@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bloatscope.errors import BloatscopeError
+from bloatscope.reader import image_reader
 from bloatscope.reader.image_reader import ReadOptions, ReadResult, read_image
 from bloatscope.reader.layer import scan_layer
 from bloatscope.reader.merge import Merger
@@ -26,6 +27,7 @@ from synth import (
     gzip_file,
     plain_tar,
     sha256_hex,
+    write_oci_archive,
     write_oci_dir,
     write_skopeo_archive,
     write_tar,
@@ -55,7 +57,8 @@ def layer_blob(layout: Path, index: int = 1) -> Path:
     index_json = json.loads((layout / "index.json").read_bytes())
     manifest_digest = index_json["manifests"][0]["digest"].removeprefix("sha256:")
     manifest = json.loads((layout / "blobs/sha256" / manifest_digest).read_bytes())
-    return layout / "blobs/sha256" / manifest["layers"][index]["digest"].removeprefix("sha256:")
+    layer_digest: str = manifest["layers"][index]["digest"]
+    return layout / "blobs/sha256" / layer_digest.removeprefix("sha256:")
 
 
 def flip(path: Path, position: int) -> None:
@@ -300,3 +303,44 @@ def test_random_bytes_behind_a_magic_raise_only_bloatscope_errors(prefix: bytes,
 @pytest.mark.parametrize("kind", sorted(_BLOBS))
 def test_the_unfuzzed_layers_read_cleanly(kind: str) -> None:
     _scan_and_merge(_BLOBS[kind])
+
+
+def test_error_in_a_worker_process_still_names_the_file(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(image_reader, "_PARALLEL_THRESHOLD", 0)
+    layout = write_oci_dir(tmp_path / "layout", [small_image()], compression="gzip")
+    blob = layer_blob(layout)
+    flip(blob, blob.stat().st_size // 2)
+    with pytest.raises(BloatscopeError, match=f"{layout}: blobs/sha256/{blob.name}: corrupt gzip"):
+        read_image(str(layout), ReadOptions(workers=2))
+
+
+_ARCHIVES: dict[str, bytes] = {}
+
+
+def _archive(shape: str) -> bytes:
+    if shape not in _ARCHIVES:
+        with tempfile.TemporaryDirectory() as scratch:
+            img, where = small_image(), Path(scratch)
+            if shape == "skopeo":
+                path = write_skopeo_archive(where / "x.tar", img)
+            else:
+                path = write_oci_archive(where / "x.tar", [img], compression=shape)
+            _ARCHIVES[shape] = path.read_bytes()
+    return _ARCHIVES[shape]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shape=st.sampled_from(["skopeo", "gzip", "zstd"]), cut=st.integers(min_value=0),
+       flip_at=st.none() | st.integers(min_value=0))
+def test_damaged_archives_raise_only_bloatscope_errors(shape: str, cut: int,
+                                                       flip_at: int | None) -> None:
+    data = bytearray(_archive(shape))
+    if flip_at is not None:
+        data[flip_at % len(data)] ^= 0xA5
+    del data[cut % (len(data) + 1):]
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "damaged.tar"
+        path.write_bytes(bytes(data))
+        with deadline(10), contextlib.suppress(BloatscopeError):
+            read_image(str(path), ReadOptions(verify=True))

@@ -13,6 +13,7 @@ from bloatscope.errors import BloatscopeError
 from bloatscope.model.image import Platform
 from bloatscope.model.layer import Compression
 from bloatscope.model.tree import DiffState
+from bloatscope.reader import image_reader
 from bloatscope.reader.image_reader import ReadOptions, ReadResult, read_image
 from synth import (
     EMPTY_TAR_DIFF_ID,
@@ -23,8 +24,10 @@ from synth import (
     Layer,
     feature_image,
     gzip_file,
+    oci_layout,
     write_containerd_archive,
     write_crane_tarball,
+    write_dir,
     write_docker25_archive,
     write_legacy_docker_archive,
     write_oci_archive,
@@ -268,3 +271,22 @@ def test_history_without_empty_layers_and_too_short(tmp_path: Path) -> None:
     result = read_image(str(write_skopeo_archive(tmp_path / "x.tar", img)))
     assert [layer.created_by for layer in result.image.layers] == ["ADD a", ""]
     assert any("unreliable" in w for w in result.image.warnings)
+
+
+def test_worker_processes_read_the_same(feature: Image, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch,
+                                        reference_summary: dict[str, Any]) -> None:
+    monkeypatch.setattr(image_reader, "_PARALLEL_THRESHOLD", 0)  # no 64 MB image needed
+    reference = SHAPES["oci-archive-zstd"](tmp_path, feature)
+    assert summary(read_image(reference, ReadOptions(workers=2))) == reference_summary
+
+
+def test_missing_non_distributable_layer_is_reported_not_fatal(tmp_path: Path) -> None:
+    img = Image([Layer().file("base").build(), Layer().file("app").build()])
+    foreign = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+    layout = oci_layout([img], media_types=[foreign, LAYER_MEDIA_TYPES["gzip"]])
+    del layout.files["blobs/sha256/" + layout.layer_blobs[0].removeprefix("sha256:")]
+    result = read_image(str(write_dir(tmp_path / "layout", layout.files)))
+    assert [layer.file_count for layer in result.image.layers] == [0, 1]
+    assert "layer 0 is not available (non-distributable)" in result.image.warnings
+    assert {path for path, _node in result.filesystem.walk()} == {"app"}

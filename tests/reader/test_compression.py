@@ -26,7 +26,7 @@ def decode(blob: bytes, *, prefix: bytes = b"", label: str = "L") -> tuple[bytes
     """Decodes ``blob`` placed after ``prefix`` in a file, reading only the blob's window."""
     raw = io.BytesIO(prefix + blob + b"NOT PART OF THE BLOB")
     raw.seek(len(prefix))
-    decoded = DecodedBlob(raw, len(blob), label, hash_blob=True, hash_content=True)  # type: ignore[arg-type]
+    decoded = DecodedBlob(raw, len(blob), label, hash_blob=True, hash_content=True)
     parts = []
     with deadline(20):
         while chunk := decoded.read(1 << 16):
@@ -174,7 +174,7 @@ def test_a_bomb_is_handed_out_in_bounded_chunks(kind: str) -> None:
         blob = zstandard.ZstdCompressor().compress(bytes(zeros))
     assert len(blob) < 1 << 20
     raw = io.BytesIO(blob)
-    decoded = DecodedBlob(raw, len(blob), "bomb", hash_blob=False, hash_content=False)  # type: ignore[arg-type]
+    decoded = DecodedBlob(raw, len(blob), "bomb", hash_blob=False, hash_content=False)
     largest = total = 0
     with deadline(30):
         while chunk := decoded.read():
@@ -195,7 +195,7 @@ def test_blob_and_content_digests() -> None:
 def test_finish_hashes_the_unread_rest_of_the_blob() -> None:
     blob = compress(Layer().file("a", b"x").build(), "none") + bytes(10_000)
     raw = io.BytesIO(blob)
-    decoded = DecodedBlob(raw, len(blob), "L", hash_blob=True, hash_content=False)  # type: ignore[arg-type]
+    decoded = DecodedBlob(raw, len(blob), "L", hash_blob=True, hash_content=False)
     decoded.read(512)
     decoded.finish()
     assert decoded.blob_digest == "sha256:" + hashlib.sha256(blob).hexdigest()
