@@ -13,6 +13,7 @@ from bloatscope.errors import BloatscopeError
 from bloatscope.reader.tarstream import (
     BLOCK,
     FileWindow,
+    PayloadSink,
     RawMember,
     StreamSource,
     TarFormatError,
@@ -129,7 +130,7 @@ def test_non_utf8_pax_name_keeps_raw_bytes_not_the_ustar_name() -> None:
     assert names(members) == [RAW_NAME]
 
 
-def test_pax_uid_gid_and_size_override_the_header() -> None:
+def test_pax_uid_and_gid_override_the_header() -> None:
     data = Layer().file("big-ids", b"abc", uid=3_000_000, gid=4_000_000).build()
     members, _ = walk_stream(data)
     assert members[0][4:6] == (3_000_000, 4_000_000)
@@ -184,9 +185,8 @@ def test_payload_sink_receives_exact_bytes() -> None:
     data = Layer().file("a", payload).file("b", b"tail").build()
     got: dict[bytes, bytearray] = {}
 
-    def sink_for(member: RawMember):  # type: ignore[no-untyped-def]
-        buf = got.setdefault(member[0], bytearray())
-        return buf.extend
+    def sink_for(member: RawMember) -> PayloadSink:
+        return got.setdefault(member[0], bytearray()).extend
 
     list(TarWalker(StreamSource(io.BytesIO(data)), "t").members(sink_for))
     assert got == {b"a": bytearray(payload), b"b": bytearray(b"tail")}
@@ -241,10 +241,11 @@ def test_bad_numeric_field() -> None:
         walk_stream(fix_checksum(bytes(block)) + bytes(2 * BLOCK))
 
 
-def pax_member(records: bytes, name: bytes = b"file", payload: bytes = b"") -> bytes:
+def pax_member(records: bytes, name: bytes = b"file", payload: bytes = b"",
+               header_size: int | None = None) -> bytes:
     pax = header(b"PaxHeaders/file", size=len(records), typeflag=b"x")
     body = records + bytes(-len(records) % BLOCK)
-    member = header(name, size=len(payload))
+    member = header(name, size=len(payload) if header_size is None else header_size)
     return pax + body + member + payload + bytes(-len(payload) % BLOCK)
 
 
@@ -261,6 +262,14 @@ def test_hand_made_pax_records_are_read() -> None:
     members, _ = walk_stream(data + bytes(2 * BLOCK))
     assert members[0][0] == b"from/pax"
     assert members[0][4] == 12345678
+
+
+def test_pax_size_overrides_the_header_size() -> None:
+    payload = b"p" * 700
+    data = pax_member(pax_record(b"size", b"700"), payload=payload, header_size=0)
+    members, _ = walk_stream(data + header(b"next") + bytes(2 * BLOCK))
+    assert [(m[0], m[2]) for m in members] == [(b"file", 700), (b"next", 0)]
+    assert data[members[0][7] : members[0][7] + 700] == payload
 
 
 def test_malformed_pax_record_is_an_error() -> None:
