@@ -1,0 +1,76 @@
+"""The core (api, sources, reader, analysis, model) never imports a terminal library: scripts and
+services that call ``bloatscope.api`` must not pay for, or depend on, Rich or Textual."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+CORE_PACKAGES = (
+    "bloatscope.sources",
+    "bloatscope.reader",
+    "bloatscope.analysis",
+    "bloatscope.model",
+)
+TERMINAL_LIBRARIES = ("rich", "textual")
+
+# Run in a fresh interpreter: this test process has long since imported rich via the CLI tests.
+_PROBE = """
+import importlib, json, pkgutil, sys
+imported = []
+for name in ["bloatscope.api", "bloatscope.errors", "bloatscope.progress", *sys.argv[2:]]:
+    module = importlib.import_module(name)
+    imported.append(name)
+    if hasattr(module, "__path__"):
+        for info in pkgutil.walk_packages(module.__path__, name + "."):
+            importlib.import_module(info.name)
+            imported.append(info.name)
+bad = sorted(m for m in sys.modules if m.split(".")[0] in sys.argv[1].split(","))
+print(json.dumps({"imported": imported, "terminal": bad}))
+"""
+
+
+def _import_in_fresh_process(*modules: str) -> dict[str, list[str]]:
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, ",".join(TERMINAL_LIBRARIES), *modules],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report: dict[str, list[str]] = json.loads(result.stdout)
+    return report
+
+
+def _culprits(modules: list[str]) -> list[str]:
+    """The core modules that, imported alone, bring in a terminal library (for the message)."""
+    culprits = []
+    for name in modules:
+        code = (
+            f"import importlib, sys; importlib.import_module({name!r}); "
+            f"print(any(m.split('.')[0] in {TERMINAL_LIBRARIES!r} for m in sys.modules))"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        )
+        if result.stdout.strip() == "True":
+            culprits.append(name)
+    return culprits
+
+
+def test_core_imports_no_terminal_library() -> None:
+    report = _import_in_fresh_process(*CORE_PACKAGES)
+    assert "bloatscope.api" in report["imported"]
+    for package in CORE_PACKAGES:
+        assert any(name.startswith(package + ".") for name in report["imported"]), package
+    if report["terminal"]:
+        culprits = _culprits(report["imported"])
+        raise AssertionError(f"{report['terminal'][:5]} imported by core modules {culprits}")
+
+
+def test_the_check_sees_rich_when_it_is_imported() -> None:
+    # the control: the CLI does use rich, so the probe must report it there
+    report = _import_in_fresh_process("bloatscope.cli")
+    assert "rich" in report["terminal"]
