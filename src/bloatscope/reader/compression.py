@@ -197,7 +197,8 @@ class ZstdStream:
         self._frames = _ZstdFrames(window)
         self._reader = zstandard.ZstdDecompressor().stream_reader(
             self._frames,  # type: ignore[arg-type]  # any object with read() works
-            read_size=_INPUT_CHUNK, read_across_frames=True
+            read_size=_INPUT_CHUNK,
+            read_across_frames=True,
         )
 
     def read(self, size: int = -1) -> bytes:

@@ -31,13 +31,18 @@ def parse_config(data: bytes, label: str) -> ParsedConfig:
         raise ManifestError("image config is not a JSON object", path=label)
     rootfs = raw.get("rootfs") or {}
     if rootfs.get("type") != "layers":
-        raise ManifestError(f"image config rootfs type is {rootfs.get('type')!r}, not 'layers'", path=label)
+        raise ManifestError(
+            f"image config rootfs type is {rootfs.get('type')!r}, not 'layers'", path=label
+        )
     diff_ids = tuple(str(d) for d in rootfs.get("diff_ids") or ())
     history, warnings = map_history(raw.get("history") or [], len(diff_ids))
     return ParsedConfig(
         diff_ids=diff_ids,
-        platform=normalize(str(raw.get("os") or ""), str(raw.get("architecture") or ""),
-                           str(raw.get("variant") or "")),
+        platform=normalize(
+            str(raw.get("os") or ""),
+            str(raw.get("architecture") or ""),
+            str(raw.get("variant") or ""),
+        ),
         created=_text_or_none(raw.get("created")),
         config=_runtime_config(raw.get("config") or {}),
         history=history,
@@ -45,7 +50,9 @@ def parse_config(data: bytes, label: str) -> ParsedConfig:
     )
 
 
-def map_history(raw_history: list[Any], layer_count: int) -> tuple[tuple[HistoryEntry, ...], tuple[str, ...]]:
+def map_history(
+    raw_history: list[Any], layer_count: int
+) -> tuple[tuple[HistoryEntry, ...], tuple[str, ...]]:
     """Attaches each non-empty step to the next layer, as the Docker engine does. A count that
     does not match is reported, never silently re-aligned."""
     entries = []
@@ -99,5 +106,6 @@ def _runtime_config(raw: dict[str, Any]) -> ImageConfig:
         working_dir=str(raw.get("WorkingDir") or ""),
         user=str(raw.get("User") or ""),
         labels=tuple(sorted((str(k), str(v)) for k, v in labels.items()))
-        if isinstance(labels, dict) else (),
+        if isinstance(labels, dict)
+        else (),
     )

@@ -31,8 +31,15 @@ def fill_digests(ref: BlobRef, scan: LayerScan, wanted: Iterable[int]) -> LayerS
             entries[index] = entry._replace(digest=_hash_range(fd, ref, entry))
     finally:
         os.close(fd)
-    return LayerScan(tuple(entries), scan.tar_bytes, scan.compression, scan.blob_bytes,
-                     scan.blob_digest, scan.diff_id, scan.hashed)
+    return LayerScan(
+        tuple(entries),
+        scan.tar_bytes,
+        scan.compression,
+        scan.blob_bytes,
+        scan.blob_digest,
+        scan.diff_id,
+        scan.hashed,
+    )
 
 
 def _hash_range(fd: int, ref: BlobRef, entry: FileEntry) -> int:

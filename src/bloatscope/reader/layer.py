@@ -70,7 +70,9 @@ def scan_layer(ref: BlobRef, *, verify_blob: bool, verify_diff_id: bool) -> Laye
         os.close(fd)
     with open(ref.path, "rb") as raw:
         raw.seek(ref.offset)
-        blob = DecodedBlob(raw, ref.size, ref.label, hash_blob=verify_blob, hash_content=verify_diff_id)
+        blob = DecodedBlob(
+            raw, ref.size, ref.label, hash_blob=verify_blob, hash_content=verify_diff_id
+        )
         walker = TarWalker(StreamSource(blob), ref.label)  # type: ignore[arg-type]
         hasher = _ContentHasher()
         entries = _collect(walker, hasher)

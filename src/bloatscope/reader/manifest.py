@@ -76,7 +76,9 @@ def verify_digest(data: bytes, digest: str, what: str, label: str) -> None:
         return  # registered elsewhere but not checkable here; the grammar was already checked
     actual = hashlib.new(algorithm, data).hexdigest()
     if actual != encoded:
-        raise ManifestError(f"{what} does not match its digest {digest} (got {algorithm}:{actual})", path=label)
+        raise ManifestError(
+            f"{what} does not match its digest {digest} (got {algorithm}:{actual})", path=label
+        )
 
 
 def plan_docker_archive(store: BlobStore, selector: str) -> ImagePlan:
@@ -105,7 +107,9 @@ def _choose_docker_item(items: list[Any], selector: str, label: str) -> dict[str
     if not selector:
         if len(items) > 1:
             tags = ", ".join(", ".join(i.get("RepoTags") or ["(untagged)"]) for i in items)
-            raise ManifestError(f"holds {len(items)} images ({tags}); name one as PATH:TAG", path=label)
+            raise ManifestError(
+                f"holds {len(items)} images ({tags}); name one as PATH:TAG", path=label
+            )
         return dict(items[0])
     for item in items:
         for tag in item.get("RepoTags") or ():
@@ -115,8 +119,12 @@ def _choose_docker_item(items: list[Any], selector: str, label: str) -> dict[str
 
 
 def _tag_matches(tag: str, selector: str) -> bool:
-    forms = {tag, tag.removeprefix("docker.io/"), tag.removeprefix("docker.io/library/"),
-             tag.removeprefix("localhost/")}
+    forms = {
+        tag,
+        tag.removeprefix("docker.io/"),
+        tag.removeprefix("docker.io/library/"),
+        tag.removeprefix("localhost/"),
+    }
     return selector in forms or f"{selector}:latest" in forms
 
 
@@ -152,9 +160,13 @@ def _top_descriptors(index: Any, selector: str, label: str) -> list[dict[str, An
     matched = []
     for descriptor in manifests:
         annotations = descriptor.get("annotations") or {}
-        names = {annotations.get("org.opencontainers.image.ref.name", ""),
-                 annotations.get("io.containerd.image.name", "")}
-        if any(n and (n == selector or n.endswith(("/" + selector, ":" + selector))) for n in names):
+        names = {
+            annotations.get("org.opencontainers.image.ref.name", ""),
+            annotations.get("io.containerd.image.name", ""),
+        }
+        if any(
+            n and (n == selector or n.endswith(("/" + selector, ":" + selector))) for n in names
+        ):
             matched.append(descriptor)
     if not matched:
         raise ManifestError(f"has no image named {selector!r}", path=label)
@@ -190,7 +202,9 @@ def _read_descriptor(store: BlobStore, descriptor: dict[str, Any]) -> dict[str, 
     data = store.read(name)
     size = descriptor.get("size")
     if isinstance(size, int) and size != len(data):
-        raise ManifestError(f"{name} is {len(data)} bytes, its descriptor says {size}", path=store.label)
+        raise ManifestError(
+            f"{name} is {len(data)} bytes, its descriptor says {size}", path=store.label
+        )
     verify_digest(data, digest, name, store.label)
     try:
         parsed = json.loads(data)
@@ -217,8 +231,9 @@ def _choose_platform(
         if len(candidates) == 1:
             return candidates[0][0]
         listed = ", ".join(str(p) if p else "(no platform)" for _d, p in candidates)
-        raise ManifestError(f"holds several platforms ({listed}); choose one with --platform",
-                            path=store.label)
+        raise ManifestError(
+            f"holds several platforms ({listed}); choose one with --platform", path=store.label
+        )
     for descriptor, platform in candidates:
         if platform is not None and _platform_matches(platform, wanted):
             return descriptor
@@ -234,7 +249,9 @@ def _platform_matches(have: Platform, wanted: Platform) -> bool:
     return not wanted.variant or have.variant == wanted.variant
 
 
-def _plan_from_manifest(store: BlobStore, descriptor: dict[str, Any], source_format: str) -> ImagePlan:
+def _plan_from_manifest(
+    store: BlobStore, descriptor: dict[str, Any], source_format: str
+) -> ImagePlan:
     manifest = _read_descriptor(store, descriptor)
     config = manifest.get("config")
     if not isinstance(config, dict):
@@ -258,11 +275,21 @@ def _plan_from_manifest(store: BlobStore, descriptor: dict[str, Any], source_for
         )
     annotations = descriptor.get("annotations") or {}
     tags = tuple(
-        t for t in (annotations.get("io.containerd.image.name"),
-                    annotations.get("org.opencontainers.image.ref.name")) if t
+        t
+        for t in (
+            annotations.get("io.containerd.image.name"),
+            annotations.get("org.opencontainers.image.ref.name"),
+        )
+        if t
     )
-    return ImagePlan(source_format, blob_name(str(config.get("digest", ""))), config_bytes, tags,
-                     tuple(layers), verify_blobs=True)
+    return ImagePlan(
+        source_format,
+        blob_name(str(config.get("digest", ""))),
+        config_bytes,
+        tags,
+        tuple(layers),
+        verify_blobs=True,
+    )
 
 
 def _read_blob_bytes(store: BlobStore, descriptor: dict[str, Any]) -> bytes:

@@ -36,6 +36,7 @@ class Merger:
         states = bytearray(len(entries))
         removed: list[str] = []
         self._apply_whiteouts(layer, entries, states, removed)
+        self._warn_same_layer_whiteouts(layer, entries)
         self._apply_additions(layer, entries, states)
         _mark_changed_directories(entries, states)
         return LayerChanges(bytes(states), tuple(removed))
@@ -66,7 +67,26 @@ class Merger:
             if gone is not None:
                 _subtree_paths(_join(real_parent, target), gone, removed)
 
-    def _apply_additions(self, layer: int, entries: tuple[FileEntry, ...], states: bytearray) -> None:
+    def _warn_same_layer_whiteouts(self, layer: int, entries: tuple[FileEntry, ...]) -> None:
+        """``x`` and ``.wh.x`` in one layer: the spec keeps ``x`` (and so does bloatscope), but
+        Docker and containerd delete it when the whiteout comes later in the stream."""
+        whited = {
+            f"{parent}/{name[4:]}" if parent else name[4:]
+            for parent, _, name in (e.path.rpartition("/") for e in entries)
+            if name.startswith(".wh.") and not name.startswith(".wh..wh.")
+        }
+        if not whited:
+            return
+        for entry in entries:
+            if entry.path in whited:
+                self.warnings.append(
+                    f"layer {layer}: {entry.path} and its whiteout are in the same layer; kept, as "
+                    "the OCI spec says (Docker and containerd may delete it)"
+                )
+
+    def _apply_additions(
+        self, layer: int, entries: tuple[FileEntry, ...], states: bytearray
+    ) -> None:
         parents: dict[str, FsNode] = {}
         for index, entry in enumerate(entries):
             parent_path, _, name = entry.path.rpartition("/")
@@ -81,7 +101,11 @@ class Merger:
             assert children is not None
             existing = children.get(name)
             states[index] = DiffState.ADDED if existing is None else _compare(existing.entry, entry)
-            if entry.typeflag == EntryType.DIR and existing is not None and existing.children is not None:
+            if (
+                entry.typeflag == EntryType.DIR
+                and existing is not None
+                and existing.children is not None
+            ):
                 existing.entry = entry  # dir over dir: new attributes, children kept
                 existing.layer = layer
                 continue
@@ -101,7 +125,9 @@ class Merger:
         parent, _real = self._resolve(parent_path, layer, create=False)
         target = parent.children.get(name) if parent is not None and parent.children else None
         if target is None or target.content is None:
-            self.warnings.append(f"layer {layer}: hardlink {entry.path} -> {entry.linkname} is dangling")
+            self.warnings.append(
+                f"layer {layer}: hardlink {entry.path} -> {entry.linkname} is dangling"
+            )
             return None
         return target.content
 
@@ -123,7 +149,11 @@ class Merger:
                 continue
             assert node.children is not None
             child = node.children.get(part)
-            if child is not None and child.entry is not None and child.entry.typeflag == EntryType.SYMLINK:
+            if (
+                child is not None
+                and child.entry is not None
+                and child.entry.typeflag == EntryType.SYMLINK
+            ):
                 hops += 1
                 if hops > _MAX_SYMLINK_HOPS:
                     raise SymlinkLoopError(f"layer {layer}: symlink loop resolving {path!r}")
@@ -142,8 +172,10 @@ class Merger:
                 assert node.children is not None
                 node.children[part] = child
                 if replaced is not None:
-                    self.warnings.append(f"layer {layer}: {'/'.join([*real, part])} was a file, "
-                                         "a later entry used it as a directory")
+                    self.warnings.append(
+                        f"layer {layer}: {'/'.join([*real, part])} was a file, "
+                        "a later entry used it as a directory"
+                    )
             node = child
             real.append(part)
         return node, "/".join(real)
@@ -190,7 +222,11 @@ def _mark_changed_directories(entries: tuple[FileEntry, ...], states: bytearray)
     if not dirty:
         return
     for index, entry in enumerate(entries):
-        if states[index] == DiffState.UNMODIFIED and entry.typeflag == EntryType.DIR and entry.path in dirty:
+        if (
+            states[index] == DiffState.UNMODIFIED
+            and entry.typeflag == EntryType.DIR
+            and entry.path in dirty
+        ):
             states[index] = DiffState.MODIFIED
 
 

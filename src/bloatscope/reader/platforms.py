@@ -24,10 +24,8 @@ def normalize(os_name: str, architecture: str, variant: str = "") -> Platform:
     if architecture in _ARCH_ALIASES:
         architecture, alias_variant = _ARCH_ALIASES[architecture]
         variant = variant or alias_variant
-    if architecture == "amd64" and variant == "v1":
-        variant = ""
-    elif architecture == "arm64" and variant in ("v8", "8"):
-        variant = ""
+    if (architecture, variant) in (("amd64", "v1"), ("arm64", "v8"), ("arm64", "8")):
+        variant = ""  # the default variant of these architectures
     elif architecture == "arm" and not variant:
         variant = "v7"
     elif architecture == "arm" and variant.isdigit():
@@ -36,8 +34,9 @@ def normalize(os_name: str, architecture: str, variant: str = "") -> Platform:
 
 
 def normalize_platform(raw: dict[str, Any]) -> Platform:
-    return normalize(str(raw.get("os", "")), str(raw.get("architecture", "")),
-                     str(raw.get("variant", "") or ""))
+    return normalize(
+        str(raw.get("os", "")), str(raw.get("architecture", "")), str(raw.get("variant", "") or "")
+    )
 
 
 def parse_platform(text: str) -> Platform:

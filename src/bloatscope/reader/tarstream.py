@@ -87,9 +87,9 @@ class StreamSource:
         return done
 
 
-# A raw member: (name bytes, typeflag, size, mode, uid, gid, linkname bytes, data offset, header size
-# field). ``size`` is the logical size (GNU sparse realsize when given); payload_size is what the
-# archive stores.
+# A raw member: (name bytes, typeflag, size, mode, uid, gid, linkname bytes, data offset,
+# payload size). ``size`` is the logical size (GNU sparse realsize when given); the payload size
+# is what the archive stores.
 RawMember = tuple[bytes, int, int, int, int, int, bytes, int, int]
 PayloadSink = Callable[[memoryview], None]
 
@@ -243,7 +243,9 @@ class TarWalker:
             if (first or block[257:262] != b"ustar") and not _checksum_ok(block):
                 if first:
                     raise NotTarError(f"{self._label} is not a tar archive (bad header checksum)")
-                raise TarFormatError(f"{self._label}: corrupt tar header at byte {self._offset - BLOCK}")
+                raise TarFormatError(
+                    f"{self._label}: corrupt tar header at byte {self._offset - BLOCK}"
+                )
             first = False
             typeflag = block[156]
             payload_size = _octal(block[124:136])
@@ -264,7 +266,9 @@ class TarWalker:
                 long_link = self._read_meta(payload_size).split(b"\0", 1)[0]
                 continue
             padded = (payload_size + BLOCK - 1) // BLOCK * BLOCK
-            member = self._member(block, typeflag, payload_size, pax, long_name, long_link)
+            member = self._member(
+                block, typeflag, payload_size, pax=pax, long_name=long_name, long_link=long_link
+            )
             pax = {}
             long_name = long_link = None
             sink = payload_sink(member) if payload_sink is not None else None
@@ -298,6 +302,7 @@ class TarWalker:
         block: bytes,
         typeflag: int,
         payload_size: int,
+        *,
         pax: dict[bytes, bytes],
         long_name: bytes | None,
         long_link: bytes | None,
@@ -329,7 +334,7 @@ class TarWalker:
                 size = _pax_int(pax, b"GNU.sparse.realsize", size)
             if b"GNU.sparse.name" in pax:
                 name = pax[b"GNU.sparse.name"]
-        if typeflag == 0 or typeflag == 0x30:
+        if typeflag in (0, 0x30):
             typeflag = 0x35 if name.endswith(b"/") else 0x30
         elif typeflag == 0x53:  # 'S' old GNU sparse: the logical size sits at offset 483
             size = _octal(block[483:495]) or size

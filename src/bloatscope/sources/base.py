@@ -45,7 +45,9 @@ class BlobStore(ABC):
     def read(self, name: str, limit: int = MAX_JSON_BYTES) -> bytes:
         ref = self.locate(name)
         if ref.size > limit:
-            raise SourceError(f"{name} is {ref.size} bytes, over the {limit}-byte limit", path=self.label)
+            raise SourceError(
+                f"{name} is {ref.size} bytes, over the {limit}-byte limit", path=self.label
+            )
         with open(ref.path, "rb") as handle:
             handle.seek(ref.offset)
             data = handle.read(ref.size)

@@ -40,7 +40,9 @@ class DirectoryStore(BlobStore):
         try:
             size = os.stat(full).st_size
         except FileNotFoundError:
-            raise SourceError(f"names {name}, which the layout does not contain", path=self.label) from None
+            raise SourceError(
+                f"names {name}, which the layout does not contain", path=self.label
+            ) from None
         if not os.path.isfile(full):
             raise SourceError(f"{name} is not a file", path=self.label)
         return BlobRef(full, 0, size, f"{self.label}: {name}")

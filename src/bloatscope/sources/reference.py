@@ -59,7 +59,8 @@ def _with_selector(transport: str, rest: str) -> Reference:
 
 
 def open_store(ref: Reference) -> tuple[BlobStore, str]:
-    """Opens the reference; returns the store and its format (docker-archive, oci-archive, oci-dir)."""
+    """Opens the reference; returns the store and its format: docker-archive, oci-archive or
+    oci-dir."""
     path = ref.location
     if not os.path.exists(path):
         raise SourceError("no such file or directory", path=path)
@@ -107,7 +108,9 @@ def _spool(path: str, compression: Compression) -> str:
     try:
         with open(path, "rb") as raw, os.fdopen(fd, "wb") as out:
             size = os.fstat(raw.fileno()).st_size
-            blob = DecodedBlob(raw, size, f"{path} ({compression})", hash_blob=False, hash_content=False)
+            blob = DecodedBlob(
+                raw, size, f"{path} ({compression})", hash_blob=False, hash_content=False
+            )
             shutil.copyfileobj(blob, out, 1 << 22)
     except BaseException:
         os.unlink(spooled)

@@ -3,6 +3,7 @@ members, then members are read by seeking. Member order is never assumed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 
@@ -28,8 +29,10 @@ class TarArchiveStore(BlobStore):
             walker = TarWalker(FileWindow(fd, 0, size), self.label)
             self._index(walker)
         except NotTarError:
-            raise SourceError("is not an image (neither a tar, nor a gzip or zstd file, nor a directory)",
-                              path=self.label) from None
+            raise SourceError(
+                "is not an image (neither a tar, nor a gzip or zstd file, nor a directory)",
+                path=self.label,
+            ) from None
         finally:
             os.close(fd)
         self._names = frozenset(self._files) | frozenset(
@@ -69,10 +72,8 @@ class TarArchiveStore(BlobStore):
 
     def close(self) -> None:
         if self._cleanup:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
-            except FileNotFoundError:
-                pass
 
 
 def _clean(name: str) -> str:
