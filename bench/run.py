@@ -9,7 +9,7 @@ Peak memory is the largest sum of proportional set size (PSS) over the whole pro
 splits pages shared after fork() between the processes, so the sum is the memory really used;
 the kernel's ru_maxrss of the largest single process is printed beside it.
 
-    python bench/run.py                       # naive-bert (build it first: corpus/build.sh naive-bert)
+    python bench/run.py               # naive-bert (first: ../shared/corpus/build.sh naive-bert)
     python bench/run.py --images waste-zoo python-full --repeat 5
 """
 
@@ -136,7 +136,9 @@ def mb(size: int) -> str:
     return f"{size / 1e6:.0f} MB"
 
 
-def compare(name: str, ours: list[str], theirs: list[str], label: str, repeat: int) -> dict[str, str]:
+def compare(
+    name: str, ours: list[str], theirs: list[str], label: str, repeat: int
+) -> dict[str, str]:
     our_runs, their_runs = [], []
     measure(ours)  # warm the page cache once for both
     for _ in range(repeat):
@@ -168,13 +170,29 @@ def main() -> None:
             archive = os.path.join(CORPUS, f"{image}.docker.tar")
             layout = os.path.join(CORPUS, f"{image}.oci")
             if os.path.exists(archive):
-                rows.append(compare(f"{image}.docker.tar", bloatscope_command(archive, out),
-                                    dive_command(archive, out), "dive", args.repeat))
+                rows.append(
+                    compare(
+                        f"{image}.docker.tar",
+                        bloatscope_command(archive, out),
+                        dive_command(archive, out),
+                        "dive",
+                        args.repeat,
+                    )
+                )
             if os.path.isdir(layout):
-                rows.append(compare(f"{image}.oci", bloatscope_command(layout, out),
-                                    isal_command(gzip_blobs(layout)), "isal-inflate", args.repeat))
-    print(f"cores: {os.cpu_count()}; median of {args.repeat} runs; peak = summed PSS of the process "
-          "tree (ru_maxrss of the largest process in parentheses)\n")
+                rows.append(
+                    compare(
+                        f"{image}.oci",
+                        bloatscope_command(layout, out),
+                        isal_command(gzip_blobs(layout)),
+                        "isal-inflate",
+                        args.repeat,
+                    )
+                )
+    print(
+        f"cores: {os.cpu_count()}; median of {args.repeat} runs; peak = summed PSS of the process "
+        "tree (ru_maxrss of the largest process in parentheses)\n"
+    )
     for row in rows:
         print(" | ".join(f"{k}: {v}" for k, v in row.items()))
     if args.json:

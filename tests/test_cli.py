@@ -258,12 +258,6 @@ def test_history_json(run: Run) -> None:
         assert set(step) >= {"created", "created_by", "comment", "empty_layer", "layer_index"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="history_table: narrower than its ~105-column natural width (an 80-column terminal, "
-    "any pipe) rich shrinks the LAYER column to nothing and cuts SIZE to '49…'; CREATED BY "
-    "should give way instead",
-)
 def test_history_fits_a_normal_terminal(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     code, out, _err = run("history")
@@ -324,32 +318,17 @@ def test_bad_input_exits_2_with_one_line(run: Run, tmp_path: Path, case: str) ->
     assert named in lines[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reader/tarstream.py:276 formats the member name with !r of bytes: "
-    "\"inside the data of b'<digest>.tar'\"",
-)
 def test_truncation_error_names_the_member_plainly(run: Run, tmp_path: Path) -> None:
     _code, _out, err = run("analyze", str(_truncated_archive(tmp_path)))
     assert "b'" not in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._fail prints the exception text as is; control characters in a path reach "
-    "the terminal (should go through render.text.safe)",
-)
 def test_error_lines_escape_control_characters(run: Run, tmp_path: Path) -> None:
     _code, _out, err = run("analyze", str(tmp_path / "evil\x1b[31mred.tar"))
     assert "\x1b" not in err
     assert "evil\\x1b[31mred.tar" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--platform is only checked against the config for docker-archives; an OCI index "
-    "with one manifest and no platform on its descriptor is taken whatever was asked",
-)
 def test_wrong_platform_is_an_error(run: Run) -> None:
     code, _out, err = run("analyze", "--platform", "linux/arm64", str(SAMPLE))
     assert code == 2
@@ -432,11 +411,6 @@ def test_terminal_gets_colour_by_default() -> None:
     assert SGR.search(_on_a_terminal(plain_env(TERM="xterm-256color")))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with NO_COLOR on a terminal rich drops colours but still writes bold, dim and "
-    "italic (\\x1b[1m, \\x1b[2m, \\x1b[3m): the stdout Console needs no styles at all",
-)
 def test_no_color_on_a_terminal_writes_no_escapes() -> None:
     out = _on_a_terminal(plain_env(TERM="xterm-256color", NO_COLOR="1"))
     assert b"2.55 MB in 12 layers" in out

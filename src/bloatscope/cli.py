@@ -25,7 +25,7 @@ from bloatscope.render.base import OutputFormat
 from bloatscope.render.dive_json import DiveJsonRenderer
 from bloatscope.render.history import history_json, history_table
 from bloatscope.render.json_report import JsonRenderer
-from bloatscope.render.text import TextRenderer
+from bloatscope.render.text import TextRenderer, safe
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -237,18 +237,35 @@ def run_history(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
 
 
 def _fail(stderr: Console, message: str, code: int) -> int:
-    stderr.print(f"bloatscope: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    # messages quote paths from the image: control characters are shown escaped
+    stderr.print(
+        f"bloatscope: error: {safe(message)}", markup=False, highlight=False, soft_wrap=True
+    )
     return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    stdout = Console(highlight=False, soft_wrap=False)
-    stderr = Console(stderr=True, highlight=False)
+    # NO_COLOR (no-color.org): no colour, and no bold or dim either, so no escape codes at all
+    plain = {"color_system": None} if os.environ.get("NO_COLOR") else {}
+    stdout = Console(highlight=False, soft_wrap=False, **plain)  # type: ignore[arg-type]
+    stderr = Console(stderr=True, highlight=False, **plain)  # type: ignore[arg-type]
     # Analysis builds hundreds of thousands of small objects and frees them together at exit;
     # the cyclic collector would only re-scan them over and over.
     gc.disable()
+    try:
+        return _run(args, parser, stdout, stderr)
+    finally:
+        gc.enable()
+
+
+def _run(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    stdout: Console,
+    stderr: Console,
+) -> int:
     try:
         if args.command == "analyze":
             return run_analyze(args, stdout, stderr)

@@ -110,10 +110,11 @@ def _check_consistency(
             f"the config {len(config.diff_ids)} diff_ids",
             path=label,
         )
-    if options.platform and plan.source_format == "docker-archive":
+    if options.platform:  # the config has the last word, whatever a descriptor claimed
         wanted = parse_platform(options.platform)
         have = config.platform
-        if (have.os, have.architecture) != (wanted.os, wanted.architecture):
+        same = (have.os, have.architecture) == (wanted.os, wanted.architecture)
+        if not same or (wanted.variant and have.variant != wanted.variant):
             raise BloatscopeError(f"holds a {have} image, not {wanted}", path=label)
 
 

@@ -277,7 +277,8 @@ class TarWalker:
             else:
                 ok = self._skip(payload_size, sink) and self._skip(padded - payload_size, None)
             if not ok:
-                raise self._truncated(f"inside the data of {member[0]!r}")
+                name = member[0].decode("utf-8", "backslashreplace")
+                raise self._truncated(f"inside the data of {name}")
             yield member
         self._drain()
         self.total_bytes = self._offset

@@ -23,12 +23,18 @@ def _created(value: str | None) -> str:
 
 
 def history_table(image: Image, *, no_trunc: bool) -> Table:
-    table = Table(show_edge=False, box=None, padding=(0, 2), header_style="bold")
-    table.add_column("LAYER", justify="right")
-    table.add_column("CREATED", no_wrap=True)
-    table.add_column("CREATED BY", overflow="fold", no_wrap=not no_trunc)
-    table.add_column("SIZE", justify="right", no_wrap=True)
-    table.add_column("COMMENT", overflow="fold", no_wrap=not no_trunc)
+    # The short columns keep their width; the command and comment take what is left and are
+    # cut with an ellipsis (or folded with --no-trunc), as docker history does.
+    table = Table(show_edge=False, box=None, padding=(0, 1), header_style="bold")
+    table.add_column("LAYER", justify="right", no_wrap=True, min_width=5)
+    table.add_column("CREATED", no_wrap=True, min_width=16)
+    table.add_column(
+        "CREATED BY", overflow="fold" if no_trunc else "ellipsis", no_wrap=not no_trunc, ratio=3
+    )
+    table.add_column("SIZE", justify="right", no_wrap=True, min_width=7)
+    table.add_column(
+        "COMMENT", overflow="fold" if no_trunc else "ellipsis", no_wrap=not no_trunc, ratio=1
+    )
     for entry in reversed(image.history):
         layer = image.layers[entry.layer_index] if entry.layer_index is not None else None
         table.add_row(
