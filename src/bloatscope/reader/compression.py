@@ -10,7 +10,7 @@ import hashlib
 from typing import Any, BinaryIO
 
 import zstandard
-from isal import isal_zlib
+from isal import igzip_lib
 
 from bloatscope.errors import BloatscopeError
 from bloatscope.model.layer import Compression
@@ -19,9 +19,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ZSTD_SKIPPABLE_LOW, _ZSTD_SKIPPABLE_HIGH = 0x184D2A50, 0x184D2A5F
 _INPUT_CHUNK = 1 << 18
-# isal's stub declares ``error`` as an instance; at run time it is the exception class.
-_ISAL_ERROR: type[Exception] = isal_zlib.error  # type: ignore[assignment]
-_OUTPUT_LIMIT = 1 << 22
+# isal's stubs declare ``error`` as an instance; at run time it is the exception class.
+_ISAL_ERROR: type[Exception] = igzip_lib.error  # type: ignore[assignment]
+_OUTPUT_LIMIT = 1 << 20  # larger output buffers cost page faults on every call
 
 
 class CompressionError(BloatscopeError):
@@ -39,6 +39,27 @@ def sniff(head: bytes) -> Compression:
     ):
         return Compression.ZSTD  # zstd:chunked may open with a skippable frame
     return Compression.NONE
+
+
+def estimate_decoded_size(head: bytes, blob_size: int) -> int:
+    """About how many bytes a blob decodes to, from the ratio of its first chunk: scheduling
+    needs decode cost, and a 360 MB blob of incompressible data inflates far faster than a
+    250 MB one of text."""
+    compression = sniff(head)
+    if compression is Compression.NONE or not head:
+        return blob_size
+    try:
+        if compression is Compression.GZIP:
+            decoder = igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP)
+            out = decoder.decompress(head, _OUTPUT_LIMIT)
+            used = len(head) - len(decoder.unused_data)
+        else:
+            reader = zstandard.ZstdDecompressor().decompressobj()
+            out = reader.decompress(head)
+            used = len(head)
+    except (_ISAL_ERROR, EOFError, zstandard.ZstdError):
+        return blob_size  # damaged: reading it will say how, the estimate need not
+    return int(blob_size * len(out) / used) if used and out else blob_size
 
 
 class _Window:
@@ -62,14 +83,14 @@ class _Window:
 
 
 class GzipStream:
-    """Multi-member gzip over ISA-L, one bounded chunk at a time."""
+    """Multi-member gzip over ISA-L (CRCs checked), one bounded chunk at a time."""
 
     def __init__(self, window: _Window, label: str) -> None:
         self._in = window
         self._label = label
-        self._decomp = isal_zlib.decompressobj(wbits=31)
-        self._pending = b""  # input not yet given to the decompressor
-        self._started = False
+        self._decomp = igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP)
+        self._carry = b""  # input read past the end of the previous member
+        self._started = False  # the current member has had input
         self._done = False
         self._out = b""  # decoded bytes not yet handed out, from _out_pos on
         self._out_pos = 0
@@ -88,23 +109,24 @@ class GzipStream:
 
     def _decode(self) -> bytes:
         while not self._done:
-            if not self._pending:
-                self._pending = self._decomp.unconsumed_tail or self._in.read(_INPUT_CHUNK)
-                if not self._pending:
-                    if self._started and not self._decomp.eof:
+            if self._decomp.eof:
+                self._start_next_member(self._decomp.unused_data)
+                continue
+            data = b""
+            if self._carry:
+                data, self._carry = self._carry, b""
+            elif self._decomp.needs_input:
+                data = self._in.read(_INPUT_CHUNK)
+                if not data:
+                    if self._started:
                         raise CompressionError(f"{self._label}: gzip stream is truncated")
                     self._done = True
                     break
             try:
-                out = self._decomp.decompress(self._pending, _OUTPUT_LIMIT)
-            except _ISAL_ERROR as exc:
+                out = self._decomp.decompress(data, _OUTPUT_LIMIT)
+            except (_ISAL_ERROR, EOFError, ValueError) as exc:
                 raise CompressionError(f"{self._label}: corrupt gzip data ({exc})") from None
             self._started = True
-            self._pending = self._decomp.unconsumed_tail
-            if self._decomp.eof:
-                rest = self._decomp.unused_data + self._pending
-                self._pending = b""
-                self._start_next_member(rest)
             if out:
                 return out
         return b""
@@ -127,9 +149,9 @@ class GzipStream:
             rest += self._in.read(_INPUT_CHUNK)
         if not rest.startswith(GZIP_MAGIC):
             raise CompressionError(f"{self._label}: trailing garbage after gzip data")
-        self._decomp = isal_zlib.decompressobj(wbits=31)
+        self._decomp = igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP)
         self._started = False
-        self._pending = rest
+        self._carry = rest
 
 
 # What _ZstdFrames expects next, and how many header bytes that takes.
@@ -220,10 +242,19 @@ class PlainStream:
 
 
 class DecodedBlob:
-    """A blob opened for streaming: decoded bytes out, the raw bytes hashed on the way in."""
+    """A blob opened for streaming: decoded bytes out, the raw bytes hashed on the way in.
+    ``read(-1)`` returns the next decoded chunk as it is (at most about 1 MiB)."""
+
+    chunked = True
 
     def __init__(
-        self, raw: BinaryIO, length: int, label: str, *, hash_blob: bool, hash_content: bool
+        self,
+        raw: BinaryIO,
+        length: int,
+        label: str,
+        *,
+        hash_blob: bool,
+        hash_content: bool,
     ) -> None:
         head = raw.read(8)
         raw.seek(-len(head), 1)

@@ -14,7 +14,7 @@ from bloatscope.model.image import Image
 from bloatscope.model.layer import Compression, Layer
 from bloatscope.model.tree import FileSystem, LayerChanges
 from bloatscope.progress import NullProgress, ProgressObserver
-from bloatscope.reader.compression import sniff
+from bloatscope.reader.compression import estimate_decoded_size, sniff
 from bloatscope.reader.config import ParsedConfig, parse_config
 from bloatscope.reader.hashing import fill_digests
 from bloatscope.reader.layer import LayerScan, scan_layer
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 # Below this many blob bytes, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 64 << 20
+_ESTIMATE_BYTES = 1 << 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +149,7 @@ def _scan_in_order(
     total = sum(ref.size for ref in unique.values())
     progress.start("Reading layers", total)
     kwargs = {"verify_blob": plan.verify_blobs, "verify_diff_id": options.verify}
-    ordered = sorted(unique.items(), key=lambda item: -item[1].size)
+    ordered = _schedule(list(unique.items()))
     workers = options.workers or os.cpu_count() or 1
     done: dict[tuple[str, int], LayerScan] = {}
     if workers > 1 and len(ordered) > 1 and total >= _PARALLEL_THRESHOLD:
@@ -177,6 +178,24 @@ def _scan_in_order(
                 progress.advance(ref.size)
             yield done[key]
     progress.finish()
+
+
+def _schedule(
+    blobs: list[tuple[tuple[str, int], BlobRef]],
+) -> list[tuple[tuple[str, int], BlobRef]]:
+    """The base layer first, so merging can start while the rest decode; then the costliest
+    first, so no large layer is left for the end."""
+    if len(blobs) < 2:
+        return blobs
+    first, rest = blobs[0], blobs[1:]
+    costs = {}
+    for key, ref in rest:
+        with open(ref.path, "rb") as handle:
+            handle.seek(ref.offset)
+            costs[key] = estimate_decoded_size(
+                handle.read(min(ref.size, _ESTIMATE_BYTES)), ref.size
+            )
+    return [first, *sorted(rest, key=lambda item: -costs[item[0]])]
 
 
 def _advance_by(progress: ProgressObserver, size: int) -> Callable[[Future[LayerScan]], None]:

@@ -34,7 +34,7 @@ class ByteSource(Protocol):
     seekable: bool
 
     def read(self, size: int) -> bytes:
-        """Up to ``size`` bytes; fewer only at the end."""
+        """Up to ``size`` bytes, fewer only at the end; -1 for whatever is ready."""
         ...
 
     def skip(self, size: int) -> int:
@@ -67,14 +67,19 @@ class FileWindow:
 
 
 class StreamSource:
-    """A non-seekable reader (a decompressor); skipping reads and discards."""
+    """A non-seekable reader (a decompressor); skipping reads and discards. ``read(-1)`` asks
+    for the next chunk: a stream marked ``chunked`` (a DecodedBlob) returns the chunk it just
+    decoded, without copying; any other stream gets a bounded read."""
 
     seekable = False
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
+        self._chunked = bool(getattr(stream, "chunked", False))
 
     def read(self, size: int) -> bytes:
+        if size < 0 and not self._chunked:
+            size = _CHUNK * 4
         return self._stream.read(size)
 
     def skip(self, size: int) -> int:
@@ -158,25 +163,37 @@ class TarWalker:
         self._offset = 0  # tar offset of _buf[_pos]
         self.total_bytes = 0  # tar bytes consumed, set when iteration ends
 
+    def _refill(self, remaining: int) -> bytes:
+        """The next bytes from the source. A stream hands out whole decoded chunks (no copy);
+        a seekable file is read in small windows, since most of a layer is payload we skip."""
+        if self._source.seekable:
+            return self._source.read(max(_SEEK_WINDOW, min(remaining, _CHUNK * 4)))
+        return self._source.read(-1)
+
     def _take(self, size: int) -> bytes:
-        available = len(self._buf) - self._pos
-        if available < size:
-            # Seekable tars are read in small windows: most of a layer is payload we skip.
-            want = _SEEK_WINDOW if self._source.seekable else _CHUNK
-            parts = [self._buf[self._pos :]] if available else []
-            need = size - available
-            while need > 0:
-                chunk = self._source.read(max(want, need))
-                if not chunk:
-                    break
-                parts.append(chunk)
-                need -= len(chunk)
-            self._buf = parts[0] if len(parts) == 1 else b"".join(parts)
-            self._pos = 0
-        data = self._buf[self._pos : self._pos + size]
-        self._pos += len(data)
-        self._offset += len(data)
-        return data
+        start = self._pos
+        end = start + size
+        if end <= len(self._buf):
+            self._pos = end
+            self._offset += size
+            return self._buf[start:end]
+        parts = [self._buf[start:]]
+        got = len(parts[0])
+        self._buf, self._pos = b"", 0
+        while got < size:
+            chunk = self._refill(size - got)
+            if not chunk:
+                break
+            need = size - got
+            if len(chunk) > need:  # keep the rest of the chunk as the buffer
+                parts.append(chunk[:need])
+                self._buf, self._pos = chunk, need
+                got = size
+                break
+            parts.append(chunk)
+            got += len(chunk)
+        self._offset += got
+        return b"".join(parts)
 
     def _skip(self, size: int, sink: PayloadSink | None) -> bool:
         """Advance over ``size`` bytes, feeding them to ``sink`` if given. False at early EOF."""
@@ -187,20 +204,25 @@ class TarWalker:
             self._pos += size
             self._offset += size
             return True
-        if sink is not None:
+        if sink is not None and available:
             sink(memoryview(self._buf)[self._pos :])
         remaining = size - available
-        self._buf = b""
-        self._pos = 0
+        self._buf, self._pos = b"", 0
         self._offset += available
         if sink is None and self._source.seekable:
             skipped = self._source.skip(remaining)
             self._offset += skipped
             return skipped == remaining
         while remaining > 0:
-            chunk = self._source.read(min(remaining, _CHUNK * 4))
+            chunk = self._refill(remaining)
             if not chunk:
                 return False
+            if len(chunk) > remaining:  # the next header starts inside this chunk
+                if sink is not None:
+                    sink(memoryview(chunk)[:remaining])
+                self._buf, self._pos = chunk, remaining
+                self._offset += remaining
+                return True
             if sink is not None:
                 sink(memoryview(chunk))
             remaining -= len(chunk)
