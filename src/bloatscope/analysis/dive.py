@@ -179,19 +179,18 @@ class DiveAccumulator:
         self._sizes.append(layer.size_bytes)
         nodes = layer_nodes(layer.entries)
         paths = sorted_paths(nodes)
-        positions = {path: i for i, path in enumerate(paths)} if first else {}
+        found = self._found
         for path in _leaves(paths):
-            key = _dive_path(path)
-            data = self._found.get(key)
-            if data is None:
-                data = self._found[key] = _PathData()
-            parent, _, name = path.rpartition("/")
+            name = path.rpartition("/")[2] if _WHITEOUT in path else ""
             if name.startswith(_WHITEOUT):
-                target = f"{parent}/{name[4:]}" if parent else name[4:]
+                key = _dive_path(path)
+                if key not in found:  # dive records the path even when the lookup fails
+                    found[key] = _PathData()
+                target = path[: len(path) - len(name)] + name[4:]
                 if first:
                     if target not in nodes:
                         break  # dive's visitor errors here, ending this layer's walk
-                    size = _whiteout_size(nodes, paths, positions[target], target)
+                    size = _whiteout_size(nodes, paths, paths.index(target), target)
                 else:
                     lower = self._stack.index.get(target)
                     if lower is None:
@@ -199,7 +198,12 @@ class DiveAccumulator:
                     is_dir = lower.entry is not None and lower.entry.is_dir
                     size = lower.subtree_size() if is_dir else 0
             else:
-                size = _size(nodes[path])
+                key = "/" + path
+                entry = nodes[path]
+                size = entry.size if entry is not None else 0
+            data = found.get(key)
+            if data is None:
+                data = found[key] = _PathData()
             data.cumulative += size
             if data.minimum < 0 or size < data.minimum:
                 data.minimum = size

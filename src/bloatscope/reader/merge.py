@@ -35,16 +35,21 @@ class Merger:
     def apply(self, layer: int, entries: tuple[FileEntry, ...]) -> LayerChanges:
         states = bytearray(len(entries))
         removed: list[str] = []
-        self._apply_whiteouts(layer, entries, states, removed)
-        self._warn_same_layer_whiteouts(layer, entries)
+        whited = self._apply_whiteouts(layer, entries, states, removed)
+        if whited:
+            self._warn_same_layer_whiteouts(layer, entries, whited)
         self._apply_additions(layer, entries, states)
         _mark_changed_directories(entries, states)
         return LayerChanges(bytes(states), tuple(removed))
 
     def _apply_whiteouts(
         self, layer: int, entries: tuple[FileEntry, ...], states: bytearray, removed: list[str]
-    ) -> None:
+    ) -> set[str]:
+        """Applies the layer's whiteouts; returns the paths its plain whiteouts name."""
+        whited: set[str] = set()
         for index, entry in enumerate(entries):
+            if ".wh." not in entry.path:
+                continue  # the common case, told by one substring search
             parent_path, _, name = entry.path.rpartition("/")
             if not name.startswith(".wh."):
                 continue
@@ -54,6 +59,8 @@ class Merger:
             if name == ".wh.":
                 self.warnings.append(f"layer {layer}: invalid bare whiteout {entry.path!r}")
                 continue
+            if name != _OPAQUE:
+                whited.add(_join(parent_path, name[4:]))
             parent, real_parent = self._resolve(parent_path, layer, create=False)
             if parent is None or parent.children is None:
                 continue  # deleting what no lower layer has: nothing to do
@@ -66,17 +73,13 @@ class Merger:
             gone = parent.children.pop(target, None)
             if gone is not None:
                 _subtree_paths(_join(real_parent, target), gone, removed)
+        return whited
 
-    def _warn_same_layer_whiteouts(self, layer: int, entries: tuple[FileEntry, ...]) -> None:
+    def _warn_same_layer_whiteouts(
+        self, layer: int, entries: tuple[FileEntry, ...], whited: set[str]
+    ) -> None:
         """``x`` and ``.wh.x`` in one layer: the spec keeps ``x`` (and so does bloatscope), but
         Docker and containerd delete it when the whiteout comes later in the stream."""
-        whited = {
-            f"{parent}/{name[4:]}" if parent else name[4:]
-            for parent, _, name in (e.path.rpartition("/") for e in entries)
-            if name.startswith(".wh.") and not name.startswith(".wh..wh.")
-        }
-        if not whited:
-            return
         for entry in entries:
             if entry.path in whited:
                 self.warnings.append(
@@ -209,6 +212,11 @@ def _compare(lower: FileEntry | None, upper: FileEntry) -> DiffState:
 
 def _mark_changed_directories(entries: tuple[FileEntry, ...], states: bytearray) -> None:
     """dive marks a directory Modified when anything beneath it changed in the same layer."""
+    unchanged_dirs = [
+        i for i, e in enumerate(entries) if e.typeflag == EntryType.DIR and not states[i]
+    ]
+    if not unchanged_dirs:
+        return
     dirty: set[str] = set()
     for index, entry in enumerate(entries):
         if states[index] == DiffState.UNMODIFIED:
@@ -219,14 +227,8 @@ def _mark_changed_directories(entries: tuple[FileEntry, ...], states: bytearray)
             if path in dirty:
                 break
             dirty.add(path)
-    if not dirty:
-        return
-    for index, entry in enumerate(entries):
-        if (
-            states[index] == DiffState.UNMODIFIED
-            and entry.typeflag == EntryType.DIR
-            and entry.path in dirty
-        ):
+    for index in unchanged_dirs:
+        if entries[index].path in dirty:
             states[index] = DiffState.MODIFIED
 
 
