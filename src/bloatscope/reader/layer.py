@@ -16,16 +16,12 @@ import xxhash
 from bloatscope.model.entry import FileEntry
 from bloatscope.model.layer import Compression
 from bloatscope.reader.compression import DecodedBlob, sniff
-from bloatscope.reader.tarstream import FileWindow, RawMember, StreamSource, TarWalker
+from bloatscope.reader.tarstream import FileWindow, StreamSource, TarWalker
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from bloatscope.reader.tarstream import PayloadSink
     from bloatscope.sources.base import BlobRef
 
 EMPTY_DIGEST = xxhash.xxh3_64_intdigest(b"")
-_REGULAR = (0x30, 0x37)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +76,7 @@ def scan_layer(ref: BlobRef, *, verify_blob: bool, verify_diff_id: bool) -> Laye
         compression = sniff(head)
         if compression is Compression.NONE and not (verify_blob or verify_diff_id):
             walker = TarWalker(FileWindow(fd, ref.offset, ref.size), ref.label)
-            entries = _collect(walker, None)
+            entries = _collect(walker, digests=False)
             return LayerScan(entries, walker.total_bytes, compression, ref.size, None, None, False)
     finally:
         os.close(fd)
@@ -90,8 +86,7 @@ def scan_layer(ref: BlobRef, *, verify_blob: bool, verify_diff_id: bool) -> Laye
             raw, ref.size, ref.label, hash_blob=verify_blob, hash_content=verify_diff_id
         )
         walker = TarWalker(StreamSource(blob), ref.label)  # type: ignore[arg-type]
-        hasher = _ContentHasher()
-        entries = _collect(walker, hasher)
+        entries = _collect(walker, digests=True)
         blob.finish()
         return LayerScan(
             entries,
@@ -104,35 +99,13 @@ def scan_layer(ref: BlobRef, *, verify_blob: bool, verify_diff_id: bool) -> Laye
         )
 
 
-class _ContentHasher:
-    """Hands the walker a sink per regular file and remembers the digest it produced."""
-
-    def __init__(self) -> None:
-        self._current: xxhash.xxh3_64 | None = None
-
-    def sink_for(self, member: RawMember) -> PayloadSink | None:
-        if member[1] in _REGULAR and member[8] > 0:
-            self._current = xxhash.xxh3_64()
-            return self._current.update
-        self._current = None
-        return None
-
-    def take(self, member: RawMember) -> int | None:
-        if self._current is not None:
-            digest: int = self._current.intdigest()
-            self._current = None
-            return digest
-        return EMPTY_DIGEST if member[1] in _REGULAR else None
-
-
-def _collect(walker: TarWalker, hasher: _ContentHasher | None) -> tuple[FileEntry, ...]:
+def _collect(walker: TarWalker, *, digests: bool) -> tuple[FileEntry, ...]:
     entries: list[FileEntry] = []
     append = entries.append
-    sink: Callable[[RawMember], PayloadSink | None] | None = hasher.sink_for if hasher else None
-    for member in walker.members(sink):
+    for member in walker.members(digests=digests):
         name, typeflag, size, mode, uid, gid, link, offset, _payload = member
         path = normalize_path(name)
-        digest = hasher.take(member) if hasher is not None else None
+        digest = walker.digest
         if not path:
             continue  # the root entry ("./") carries only the root's own metadata
         linkname = link.decode("utf-8", "surrogateescape") if link else ""

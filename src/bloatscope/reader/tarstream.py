@@ -10,9 +10,12 @@ import os
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
+import xxhash
+
 from bloatscope.errors import BloatscopeError
 
 BLOCK = 512
+_REGULAR = (0x30, 0x37)
 _CHUNK = 1 << 18
 _SEEK_WINDOW = 1 << 15
 _ZERO_BLOCK = bytes(BLOCK)
@@ -162,6 +165,7 @@ class TarWalker:
         self._pos = 0  # index into _buf
         self._offset = 0  # tar offset of _buf[_pos]
         self.total_bytes = 0  # tar bytes consumed, set when iteration ends
+        self.digest: int | None = None  # see members(digests=True)
 
     def _refill(self, remaining: int) -> bytes:
         """The next bytes from the source. A stream hands out whole decoded chunks (no copy);
@@ -229,6 +233,16 @@ class TarWalker:
             self._offset += len(chunk)
         return True
 
+    def _hash_payload(self, size: int, padded: int) -> bool:
+        start = self._pos
+        if start + size <= len(self._buf):
+            self.digest = xxhash.xxh3_64_intdigest(memoryview(self._buf)[start : start + size])
+            return self._skip(padded, None)
+        hasher = xxhash.xxh3_64()
+        ok = self._skip(size, hasher.update) and self._skip(padded - size, None)
+        self.digest = hasher.intdigest()
+        return ok
+
     def _truncated(self, what: str) -> TarFormatError:
         return TarFormatError(f"{self._label} is truncated at byte {self._offset} ({what})")
 
@@ -242,10 +256,15 @@ class TarWalker:
         return data[:size]
 
     def members(
-        self, payload_sink: Callable[[RawMember], PayloadSink | None] | None = None
+        self,
+        payload_sink: Callable[[RawMember], PayloadSink | None] | None = None,
+        *,
+        digests: bool = False,
     ) -> Iterator[RawMember]:
         """Yields members in stream order. ``payload_sink(member)`` may return a callable that
-        receives the payload bytes (used to hash content while streaming)."""
+        receives the payload bytes. With ``digests``, the xxh3 of each regular file's content
+        is in ``self.digest`` when its member is yielded (None for other members): one call
+        per file instead of a hasher object, since most files fit in the buffer."""
         pax: dict[bytes, bytes] = {}
         long_name: bytes | None = None
         long_link: bytes | None = None
@@ -294,7 +313,10 @@ class TarWalker:
             pax = {}
             long_name = long_link = None
             sink = payload_sink(member) if payload_sink is not None else None
-            if sink is None:
+            self.digest = None
+            if digests and typeflag in _REGULAR:
+                ok = self._hash_payload(payload_size, padded)
+            elif sink is None:
                 ok = self._skip(padded, None)
             else:
                 ok = self._skip(payload_size, sink) and self._skip(padded - payload_size, None)
