@@ -7,7 +7,9 @@ layers (which dive cannot read) it compares bloatscope with ISA-L alone inflatin
 Peak memory is the largest sum of proportional set size (PSS) over the whole process tree
 (bloatscope's worker processes included), sampled every 10 ms from /proc/PID/smaps_rollup. PSS
 splits pages shared after fork() between the processes, so the sum is the memory really used;
-the kernel's ru_maxrss of the largest single process is printed beside it.
+the kernel's ru_maxrss of the largest single process is printed beside it. Sampling costs CPU
+and takes memory locks, so wall times come from runs without it and memory from one more run
+of each command.
 
     python bench/run.py               # naive-bert (first: ../shared/corpus/build.sh naive-bert)
     python bench/run.py --images waste-zoo python-full --repeat 5
@@ -69,7 +71,10 @@ def _tree_pss(root: int) -> int:
     return total
 
 
-def measure(command: list[str]) -> Run:
+def measure(command: list[str], *, sample_memory: bool) -> Run:
+    """One run. Memory sampling reads /proc/PID/smaps_rollup of every process of the tree
+    100 times a second, which costs CPU and takes the processes' memory locks: timed runs are
+    done without it, and memory is measured in runs of its own."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -82,23 +87,26 @@ def measure(command: list[str]) -> Run:
             done.wait(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if sample_memory:
+        sampler.start()
     _pid, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     done.set()
-    sampler.join()
+    if sample_memory:
+        sampler.join()
     stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{stderr}")
     return Run(seconds, peak, usage.ru_maxrss * 1024)
 
 
-def best(runs: list[Run]) -> Run:
-    """Median wall time; the largest peak memory seen (memory is not noise to be averaged)."""
+def best(timed: list[Run], sampled: list[Run]) -> Run:
+    """Median wall time of the timed runs; the largest peak memory of the sampled runs
+    (memory is not noise to be averaged)."""
     return Run(
-        statistics.median(r.seconds for r in runs),
-        max(r.tree_peak_bytes for r in runs),
-        max(r.max_rss_bytes for r in runs),
+        statistics.median(r.seconds for r in timed),
+        max(r.tree_peak_bytes for r in sampled),
+        max(r.max_rss_bytes for r in sampled),
     )
 
 
@@ -140,11 +148,13 @@ def compare(
     name: str, ours: list[str], theirs: list[str], label: str, repeat: int
 ) -> dict[str, str]:
     our_runs, their_runs = [], []
-    measure(ours)  # warm the page cache once for both
+    measure(ours, sample_memory=False)  # warm the page cache once for both
     for _ in range(repeat):
-        their_runs.append(measure(theirs))
-        our_runs.append(measure(ours))
-    a, b = best(our_runs), best(their_runs)
+        their_runs.append(measure(theirs, sample_memory=False))
+        our_runs.append(measure(ours, sample_memory=False))
+    our_memory = [measure(ours, sample_memory=True)]
+    their_memory = [measure(theirs, sample_memory=True)]
+    a, b = best(our_runs, our_memory), best(their_runs, their_memory)
     return {
         "input": name,
         "versus": label,
@@ -190,8 +200,8 @@ def main() -> None:
                     )
                 )
     print(
-        f"cores: {os.cpu_count()}; median of {args.repeat} runs; peak = summed PSS of the process "
-        "tree (ru_maxrss of the largest process in parentheses)\n"
+        f"cores: {os.cpu_count()}; time: median of {args.repeat} unsampled runs; peak: summed "
+        "PSS of the process tree in a sampled run (ru_maxrss of the largest process)\n"
     )
     for row in rows:
         print(" | ".join(f"{k}: {v}" for k, v in row.items()))
