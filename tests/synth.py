@@ -79,8 +79,9 @@ class Layer:
         self.tar_format = tar_format
         self.members: list[tuple[tarfile.TarInfo, bytes | None]] = []
 
-    def _add(self, name: Name, kind: bytes, mode: int, data: bytes | None = None,
-             **attrs: Any) -> Layer:
+    def _add(
+        self, name: Name, kind: bytes, mode: int, data: bytes | None = None, **attrs: Any
+    ) -> Layer:
         info = tarfile.TarInfo(_text(name))
         info.type = kind
         info.mode = mode
@@ -91,8 +92,9 @@ class Layer:
         self.members.append((info, data))
         return self
 
-    def file(self, name: Name, data: bytes = b"", *, mode: int = 0o644, uid: int = 0,
-             gid: int = 0) -> Layer:
+    def file(
+        self, name: Name, data: bytes = b"", *, mode: int = 0o644, uid: int = 0, gid: int = 0
+    ) -> Layer:
         return self._add(name, tarfile.REGTYPE, mode, data, uid=uid, gid=gid)
 
     def dir(self, name: Name, *, mode: int = 0o755, uid: int = 0, gid: int = 0) -> Layer:
@@ -122,8 +124,13 @@ class Layer:
 
     def build(self) -> bytes:
         buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w", format=self.tar_format, encoding="utf-8",
-                          errors="surrogateescape") as tar:
+        with tarfile.open(
+            fileobj=buf,
+            mode="w",
+            format=self.tar_format,
+            encoding="utf-8",
+            errors="surrogateescape",
+        ) as tar:
             for info, data in self.members:
                 tar.addfile(info, io.BytesIO(data) if data is not None else None)
         return buf.getvalue()
@@ -169,10 +176,16 @@ class Image:
         for index in range(len(self.layers)):
             steps.append({"created": EPOCH, "created_by": f"/bin/sh -c step-{index}"})
             if index == 0:
-                steps.append({"created": EPOCH, "created_by": "/bin/sh -c #(nop) ENV A=1",
-                              "empty_layer": True})
-        steps.append({"created": EPOCH, "created_by": '/bin/sh -c #(nop) CMD ["sh"]',
-                      "empty_layer": True})
+                steps.append(
+                    {
+                        "created": EPOCH,
+                        "created_by": "/bin/sh -c #(nop) ENV A=1",
+                        "empty_layer": True,
+                    }
+                )
+        steps.append(
+            {"created": EPOCH, "created_by": '/bin/sh -c #(nop) CMD ["sh"]', "empty_layer": True}
+        )
         return steps
 
     def config(self) -> bytes:
@@ -267,8 +280,13 @@ def write_skopeo_archive(path: Path, image: Image, *, layers_via_symlinks: bool 
         names = [f"{v1}/layer.tar" for v1 in v1_ids]
     else:
         names = [d.removeprefix("sha256:") + ".tar" for d in image.diff_ids]
-    manifest = [{"Config": config_name, "RepoTags": [f"docker.io/library/{image.tag}",
-                                                      f"localhost/{image.tag}"], "Layers": names}]
+    manifest = [
+        {
+            "Config": config_name,
+            "RepoTags": [f"docker.io/library/{image.tag}", f"localhost/{image.tag}"],
+            "Layers": names,
+        }
+    ]
     out.file("manifest.json", json.dumps(manifest).encode())
     out.file("repositories", _repositories(image, v1_ids[-1] if v1_ids else ""))
     out.close()
@@ -294,8 +312,13 @@ def write_legacy_docker_archive(path: Path, image: Image) -> Path:
             first_copy[diff_id] = v1
     config_name = sha256_hex(config) + ".json"
     out.file(config_name, config)
-    manifest = [{"Config": config_name, "RepoTags": [image.tag],
-                 "Layers": [f"{v1}/layer.tar" for v1 in v1_ids]}]
+    manifest = [
+        {
+            "Config": config_name,
+            "RepoTags": [image.tag],
+            "Layers": [f"{v1}/layer.tar" for v1 in v1_ids],
+        }
+    ]
     out.file("manifest.json", json.dumps(manifest).encode())
     out.file("repositories", _repositories(image, v1_ids[-1] if v1_ids else ""))
     out.close()
@@ -318,7 +341,9 @@ class _Blobs:
 
 
 def _image_manifest(
-    blobs: _Blobs, image: Image, compression: str | Sequence[str],
+    blobs: _Blobs,
+    image: Image,
+    compression: str | Sequence[str],
     media_types: Sequence[str] | None,
 ) -> tuple[bytes, list[str]]:
     """The OCI manifest of ``image`` (its blobs added); also the layer blob digests.
@@ -326,8 +351,10 @@ def _image_manifest(
     config = image.config()
     kinds = [compression] * len(image.layers) if isinstance(compression, str) else compression
     labels = media_types or [LAYER_MEDIA_TYPES[kind] for kind in kinds]
-    layers = [blobs.descriptor(label, compress(layer, kind))
-              for layer, kind, label in zip(image.layers, kinds, labels, strict=True)]
+    layers = [
+        blobs.descriptor(label, compress(layer, kind))
+        for layer, kind, label in zip(image.layers, kinds, labels, strict=True)
+    ]
     manifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -339,16 +366,22 @@ def _image_manifest(
 
 def _attestation(blobs: _Blobs, subject: str) -> dict[str, Any]:
     statement = json.dumps({"_type": "https://in-toto.io/Statement/v0.1"}).encode()
-    manifest = json.dumps({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": blobs.descriptor(OCI_CONFIG, b"{}"),
-        "layers": [blobs.descriptor("application/vnd.in-toto+json", statement)],
-    }).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": blobs.descriptor(OCI_CONFIG, b"{}"),
+            "layers": [blobs.descriptor("application/vnd.in-toto+json", statement)],
+        }
+    ).encode()
     return blobs.descriptor(
-        OCI_MANIFEST, manifest, platform={"architecture": "unknown", "os": "unknown"},
-        annotations={"vnd.docker.reference.type": "attestation-manifest",
-                     "vnd.docker.reference.digest": subject},
+        OCI_MANIFEST,
+        manifest,
+        platform={"architecture": "unknown", "os": "unknown"},
+        annotations={
+            "vnd.docker.reference.type": "attestation-manifest",
+            "vnd.docker.reference.digest": subject,
+        },
     )
 
 
@@ -384,15 +417,19 @@ def oci_layout(
     name = ref_name if ref_name is not None else images[0].tag
     annotations = {"org.opencontainers.image.ref.name": name} if name else {}
     if nested:
-        inner = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX,
-                            "manifests": descriptors}).encode()
+        inner = json.dumps(
+            {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors}
+        ).encode()
         top = [blobs.descriptor(OCI_INDEX, inner, annotations=annotations)]
     else:
-        top = [{**d, "annotations": {**d.get("annotations", {}), **annotations}}
-               for d in descriptors]
+        top = [
+            {**d, "annotations": {**d.get("annotations", {}), **annotations}} for d in descriptors
+        ]
     index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": top}
-    files = {"oci-layout": b'{"imageLayoutVersion":"1.0.0"}',
-             "index.json": json.dumps(index).encode()}
+    files = {
+        "oci-layout": b'{"imageLayoutVersion":"1.0.0"}',
+        "index.json": json.dumps(index).encode(),
+    }
     for blob_digest, data in blobs.blobs.items():
         files["blobs/sha256/" + blob_digest.removeprefix("sha256:")] = data
     return Layout(files, first_layers)
@@ -443,27 +480,42 @@ def write_docker25_archive(path: Path, image: Image) -> Path:
     annotations["io.containerd.image.name"] = f"docker.io/library/{image.tag}"
     layout.files["index.json"] = json.dumps(index).encode()
     config = image.config()
-    manifest = [{"Config": "blobs/sha256/" + sha256_hex(config), "RepoTags": [image.tag],
-                 "Layers": ["blobs/sha256/" + d.removeprefix("sha256:") for d in image.diff_ids]}]
+    manifest = [
+        {
+            "Config": "blobs/sha256/" + sha256_hex(config),
+            "RepoTags": [image.tag],
+            "Layers": ["blobs/sha256/" + d.removeprefix("sha256:") for d in image.diff_ids],
+        }
+    ]
     order = sorted(n for n in layout.files if n.startswith("blobs/"))
     files = [(n, layout.files[n]) for n in order]
-    files += [("index.json", layout.files["index.json"]),
-              ("manifest.json", json.dumps(manifest).encode()),
-              ("oci-layout", layout.files["oci-layout"]),
-              ("repositories", _repositories(image, sha256_hex(config)))]
+    files += [
+        ("index.json", layout.files["index.json"]),
+        ("manifest.json", json.dumps(manifest).encode()),
+        ("oci-layout", layout.files["oci-layout"]),
+        ("repositories", _repositories(image, sha256_hex(config))),
+    ]
     return write_tar(path, files)
 
 
 def write_containerd_archive(path: Path, image: Image, *, compression: str = "gzip") -> Path:
     """Docker with the containerd store: registry blobs (compressed), a nested index with an
     attestation, ``manifest.json`` Layers pointing at the *compressed* blobs, names sorted."""
-    layout = oci_layout([image], compression=compression, nested=True, attestation=True,
-                        ref_name=image.tag.rpartition(":")[2])
+    layout = oci_layout(
+        [image],
+        compression=compression,
+        nested=True,
+        attestation=True,
+        ref_name=image.tag.rpartition(":")[2],
+    )
     config = image.config()
-    manifest = [{"Config": "blobs/sha256/" + sha256_hex(config),
-                 "RepoTags": [f"docker.io/library/{image.tag}"],
-                 "Layers": ["blobs/sha256/" + d.removeprefix("sha256:")
-                            for d in layout.layer_blobs]}]
+    manifest = [
+        {
+            "Config": "blobs/sha256/" + sha256_hex(config),
+            "RepoTags": [f"docker.io/library/{image.tag}"],
+            "Layers": ["blobs/sha256/" + d.removeprefix("sha256:") for d in layout.layer_blobs],
+        }
+    ]
     layout.files["manifest.json"] = json.dumps(manifest).encode()
     return write_tar(path, sorted(layout.files.items()))
 
@@ -520,20 +572,31 @@ def feature_image() -> Image:
     """A small image that touches most layer semantics; every archive shape must read it alike."""
     base = (
         Layer()
-        .dir("etc").file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
-        .dir("bin").file("bin/sh", b"\x7fELF" + bytes(3000), mode=0o755)
+        .dir("etc")
+        .file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
+        .dir("bin")
+        .file("bin/sh", b"\x7fELF" + bytes(3000), mode=0o755)
         .hardlink("bin/sh-hard", "bin/sh", mode=0o755)
-        .dir("real").symlink("lnk", "real")
-        .dir("data").file("data/big", b"B" * 10_000)
-        .dir("data/gone").file("data/gone/a", b"a").file("data/gone/b", b"b")
+        .dir("real")
+        .symlink("lnk", "real")
+        .dir("data")
+        .file("data/big", b"B" * 10_000)
+        .dir("data/gone")
+        .file("data/gone/a", b"a")
+        .file("data/gone/b", b"b")
         .file(LONG_NAME, b"long")
         .file(RAW_NAME, b"latin-1")
-        .dir("dev").device("dev/null").fifo("dev/fifo")
+        .dir("dev")
+        .device("dev/null")
+        .fifo("dev/fifo")
     )
     upper = (
         Layer()
-        .dir("data").whiteout("data/big")
-        .dir("data/gone").opaque("data/gone").file("data/gone/new", b"new")
+        .dir("data")
+        .whiteout("data/big")
+        .dir("data/gone")
+        .opaque("data/gone")
+        .file("data/gone/new", b"new")
         .file("lnk/inside", b"through the symlink")
         .file("bin/sh", b"\x7fELF" + bytes(3000), mode=0o700)
         .file("etc/new.conf", b"x=1\n")

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bloatscope.errors import BloatscopeError
-from bloatscope.reader import image_reader
+from bloatscope.reader import scanning
 from bloatscope.reader.image_reader import ReadOptions, ReadResult, read_image
 from bloatscope.reader.layer import scan_layer
 from bloatscope.reader.merge import Merger
@@ -46,10 +46,12 @@ def fails(reference: str | Path, *fragments: str, options: ReadOptions | None = 
 
 
 def small_image() -> Image:
-    return Image([
-        Layer().dir("etc").file("etc/passwd", b"root:x:0:0\n").build(),
-        Layer().file("big.bin", random.Random(1).randbytes(40_000)).build(),
-    ])
+    return Image(
+        [
+            Layer().dir("etc").file("etc/passwd", b"root:x:0:0\n").build(),
+            Layer().file("big.bin", random.Random(1).randbytes(40_000)).build(),
+        ]
+    )
 
 
 def layer_blob(layout: Path, index: int = 1) -> Path:
@@ -125,23 +127,35 @@ def test_truncated_compressed_oci_layer_is_caught_by_its_size(tmp_path: Path, ki
     blob = layer_blob(layout)
     size = blob.stat().st_size
     blob.write_bytes(blob.read_bytes()[:-300])
-    fails(layout, f"{layout}: blob blobs/sha256/{blob.name} is {size - 300} bytes, "
-                  f"its descriptor says {size}")
+    fails(
+        layout,
+        f"{layout}: blob blobs/sha256/{blob.name} is {size - 300} bytes, "
+        f"its descriptor says {size}",
+    )
 
 
-@pytest.mark.parametrize(("kind", "problem"), [("gzip", "gzip stream is truncated"),
-                                               ("zstd", "zstd stream is truncated")])
-def test_truncated_compressed_layer_in_a_docker_archive(tmp_path: Path, kind: str,
-                                                        problem: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "problem"),
+    [("gzip", "gzip stream is truncated"), ("zstd", "zstd stream is truncated")],
+)
+def test_truncated_compressed_layer_in_a_docker_archive(
+    tmp_path: Path, kind: str, problem: str
+) -> None:
     """docker-archive names layers by path only, with no size: the decoder must notice."""
     img = small_image()
     blobs = [compress(layer, kind) for layer in img.layers]
     names = [f"{sha256_hex(blob)}.tar.{kind}" for blob in blobs]
     config = img.config()
     manifest = [{"Config": sha256_hex(config) + ".json", "Layers": names}]
-    path = write_tar(tmp_path / "x.tar", [(sha256_hex(config) + ".json", config),
-                                          (names[0], blobs[0]), (names[1], blobs[1][:-300]),
-                                          ("manifest.json", json.dumps(manifest).encode())])
+    path = write_tar(
+        tmp_path / "x.tar",
+        [
+            (sha256_hex(config) + ".json", config),
+            (names[0], blobs[0]),
+            (names[1], blobs[1][:-300]),
+            ("manifest.json", json.dumps(manifest).encode()),
+        ],
+    )
     fails(path, f"{path}: {names[1]}: {problem}")
 
 
@@ -176,8 +190,11 @@ def test_layer_not_matching_its_diff_id_when_verifying(tmp_path: Path) -> None:
     at = bytes(data).index(random.Random(1).randbytes(40_000)[:64])
     data[at] ^= 0x55
     path.write_bytes(bytes(data))
-    fails(path, f"{path}: layer 1 content does not match its diff_id {img.diff_ids[1]}",
-          options=ReadOptions(verify=True))
+    fails(
+        path,
+        f"{path}: layer 1 content does not match its diff_id {img.diff_ids[1]}",
+        options=ReadOptions(verify=True),
+    )
 
 
 def test_manifest_naming_a_missing_oci_blob(tmp_path: Path) -> None:
@@ -191,8 +208,9 @@ def test_manifest_naming_a_missing_layer_file(tmp_path: Path) -> None:
     config = small_image().config()
     name = sha256_hex(config) + ".json"
     manifest = [{"Config": name, "Layers": ["gone/layer.tar", "gone2/layer.tar"]}]
-    path = write_tar(tmp_path / "x.tar", [(name, config),
-                                          ("manifest.json", json.dumps(manifest).encode())])
+    path = write_tar(
+        tmp_path / "x.tar", [(name, config), ("manifest.json", json.dumps(manifest).encode())]
+    )
     fails(path, f"{path}: manifest names blob gone/layer.tar, which is missing")
 
 
@@ -207,11 +225,18 @@ def test_layer_count_not_matching_the_config(tmp_path: Path) -> None:
     config = img.config()
     layer = img.diff_ids[0].removeprefix("sha256:") + ".tar"
     manifest = [{"Config": sha256_hex(config) + ".json", "Layers": [layer]}]
-    path = write_tar(tmp_path / "x.tar", [(sha256_hex(config) + ".json", config),
-                                          (layer, img.layers[0]),
-                                          ("manifest.json", json.dumps(manifest).encode())])
-    fails(path, f"{path}: inconsistent layer count: the manifest lists 1 layers, "
-                "the config 2 diff_ids")
+    path = write_tar(
+        tmp_path / "x.tar",
+        [
+            (sha256_hex(config) + ".json", config),
+            (layer, img.layers[0]),
+            ("manifest.json", json.dumps(manifest).encode()),
+        ],
+    )
+    fails(
+        path,
+        f"{path}: inconsistent layer count: the manifest lists 1 layers, the config 2 diff_ids",
+    )
 
 
 def test_layer_blob_of_the_wrong_size(tmp_path: Path) -> None:
@@ -225,16 +250,25 @@ def test_layer_blob_of_the_wrong_size(tmp_path: Path) -> None:
 
 
 def test_symlink_loop_in_layers(tmp_path: Path) -> None:
-    img = Image([Layer().symlink("a", "b").symlink("b", "a").build(),
-                 Layer().file("a/x", b"x").build()])
+    img = Image(
+        [Layer().symlink("a", "b").symlink("b", "a").build(), Layer().file("a/x", b"x").build()]
+    )
     path = write_skopeo_archive(tmp_path / "x.tar", img)
     fails(path, f"{path}: ", "layer 1", "symlink loop resolving 'a'")
 
 
 def test_traversal_entries_stay_inside_the_image(tmp_path: Path) -> None:
-    img = Image([Layer().dir("etc").file("etc/passwd", b"root").build(),
-                 Layer().file("../../etc/passwd", b"evil").file("/../../../tmp/x", b"x")
-                 .symlink("up", "../../../../").file("up/etc/shadow", b"s").build()])
+    img = Image(
+        [
+            Layer().dir("etc").file("etc/passwd", b"root").build(),
+            Layer()
+            .file("../../etc/passwd", b"evil")
+            .file("/../../../tmp/x", b"x")
+            .symlink("up", "../../../../")
+            .file("up/etc/shadow", b"s")
+            .build(),
+        ]
+    )
     work = tmp_path / "work"
     work.mkdir()
     before = sorted(p.name for p in tmp_path.iterdir())
@@ -242,15 +276,27 @@ def test_traversal_entries_stay_inside_the_image(tmp_path: Path) -> None:
     paths = {path for path, _node in result.filesystem.walk()}
     assert paths == {"etc", "etc/passwd", "etc/shadow", "tmp", "tmp/x", "up"}
     assert [e.path for e in result.image.layers[1].entries] == [
-        "etc/passwd", "tmp/x", "up", "up/etc/shadow"]
+        "etc/passwd",
+        "tmp/x",
+        "up",
+        "up/etc/shadow",
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written beside it
 
 
 # --- property: hostile bytes only ever raise BloatscopeError -------------------------------
 
-_VALID_LAYER = (Layer().dir("d").file("d/a", random.Random(3).randbytes(3000))
-                .symlink("d/s", "a").hardlink("d/h", "d/a").whiteout("x").opaque("d")
-                .file("d/" + "n" * 120, b"long").build())
+_VALID_LAYER = (
+    Layer()
+    .dir("d")
+    .file("d/a", random.Random(3).randbytes(3000))
+    .symlink("d/s", "a")
+    .hardlink("d/h", "d/a")
+    .whiteout("x")
+    .opaque("d")
+    .file("d/" + "n" * 120, b"long")
+    .build()
+)
 _BLOBS = {kind: compress(_VALID_LAYER, kind) for kind in ("none", "gzip", "gzip-multi", "zstd")}
 
 
@@ -277,10 +323,14 @@ def test_truncated_layers_raise_only_bloatscope_errors(kind: str, cut: int) -> N
 
 
 @settings(max_examples=150, deadline=None)
-@given(kind=st.sampled_from(sorted(_BLOBS)), position=st.integers(min_value=0),
-       value=st.integers(min_value=0, max_value=255))
-def test_corrupted_layers_raise_only_bloatscope_errors(kind: str, position: int,
-                                                       value: int) -> None:
+@given(
+    kind=st.sampled_from(sorted(_BLOBS)),
+    position=st.integers(min_value=0),
+    value=st.integers(min_value=0, max_value=255),
+)
+def test_corrupted_layers_raise_only_bloatscope_errors(
+    kind: str, position: int, value: int
+) -> None:
     blob = bytearray(_BLOBS[kind])
     blob[position % len(blob)] = value
     _check(bytes(blob))
@@ -293,10 +343,13 @@ def test_random_bytes_raise_only_bloatscope_errors(data: bytes) -> None:
 
 
 @settings(max_examples=50, deadline=None)
-@given(prefix=st.sampled_from([b"\x1f\x8b\x08", b"\x28\xb5\x2f\xfd", b""]),
-       data=st.binary(max_size=2048))
-def test_random_bytes_behind_a_magic_raise_only_bloatscope_errors(prefix: bytes,
-                                                                  data: bytes) -> None:
+@given(
+    prefix=st.sampled_from([b"\x1f\x8b\x08", b"\x28\xb5\x2f\xfd", b""]),
+    data=st.binary(max_size=2048),
+)
+def test_random_bytes_behind_a_magic_raise_only_bloatscope_errors(
+    prefix: bytes, data: bytes
+) -> None:
     _check(prefix + data)
 
 
@@ -305,9 +358,10 @@ def test_the_unfuzzed_layers_read_cleanly(kind: str) -> None:
     _scan_and_merge(_BLOBS[kind])
 
 
-def test_error_in_a_worker_process_still_names_the_file(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(image_reader, "_PARALLEL_THRESHOLD", 0)
+def test_error_in_a_worker_process_still_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scanning, "_PARALLEL_THRESHOLD", 0)
     layout = write_oci_dir(tmp_path / "layout", [small_image()], compression="gzip")
     blob = layer_blob(layout)
     flip(blob, blob.stat().st_size // 2)
@@ -331,14 +385,18 @@ def _archive(shape: str) -> bytes:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(shape=st.sampled_from(["skopeo", "gzip", "zstd"]), cut=st.integers(min_value=0),
-       flip_at=st.none() | st.integers(min_value=0))
-def test_damaged_archives_raise_only_bloatscope_errors(shape: str, cut: int,
-                                                       flip_at: int | None) -> None:
+@given(
+    shape=st.sampled_from(["skopeo", "gzip", "zstd"]),
+    cut=st.integers(min_value=0),
+    flip_at=st.none() | st.integers(min_value=0),
+)
+def test_damaged_archives_raise_only_bloatscope_errors(
+    shape: str, cut: int, flip_at: int | None
+) -> None:
     data = bytearray(_archive(shape))
     if flip_at is not None:
         data[flip_at % len(data)] ^= 0xA5
-    del data[cut % (len(data) + 1):]
+    del data[cut % (len(data) + 1) :]
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "damaged.tar"
         path.write_bytes(bytes(data))

@@ -71,8 +71,9 @@ def test_decoded_bytes_equal_the_original(kind: str, compression: Compression) -
 
 
 def test_every_gzip_member_is_decoded() -> None:
-    blob = b"".join(gzip.compress(PAYLOAD[i : i + 30_000], mtime=0)
-                    for i in range(0, len(PAYLOAD), 30_000))
+    blob = b"".join(
+        gzip.compress(PAYLOAD[i : i + 30_000], mtime=0) for i in range(0, len(PAYLOAD), 30_000)
+    )
     assert blob.count(b"\x1f\x8b\x08") >= 9
     data, _ = decode(blob)
     assert data == PAYLOAD

@@ -34,8 +34,11 @@ def test_history_maps_onto_layers_skipping_empty_steps() -> None:
 
 
 def test_zero_entry_layer_without_empty_layer_flag_still_gets_its_step() -> None:
-    steps = [{"created_by": "RUN true"}, {"created_by": "ENV X=1", "empty_layer": True},
-             {"created_by": "RUN true"}]
+    steps = [
+        {"created_by": "RUN true"},
+        {"created_by": "ENV X=1", "empty_layer": True},
+        {"created_by": "RUN true"},
+    ]
     history, warnings = map_history(steps, 2)
     assert [h.layer_index for h in history] == [0, None, 1]
     assert warnings == ()
@@ -52,8 +55,9 @@ def test_more_steps_than_layers_is_flagged_not_realigned() -> None:
     steps = [{"created_by": f"RUN {i}"} for i in range(3)]
     history, warnings = map_history(steps, 2)
     assert [h.layer_index for h in history] == [0, 1, None]
-    assert warnings == ("history has 3 layer-producing steps for 2 layers; the step-to-layer "
-                        "mapping is unreliable",)
+    assert warnings == (
+        "history has 3 layer-producing steps for 2 layers; the step-to-layer mapping is unreliable",
+    )
 
 
 def test_fewer_steps_than_layers_is_flagged() -> None:
@@ -69,19 +73,41 @@ def test_no_history_at_all() -> None:
 
 
 def test_null_optional_fields_are_absent() -> None:
-    parsed = parse_config(config(created=None, config=None, history=None, os=None,
-                                 architecture=None, container=None, docker_version=None), "x")
+    parsed = parse_config(
+        config(
+            created=None,
+            config=None,
+            history=None,
+            os=None,
+            architecture=None,
+            container=None,
+            docker_version=None,
+        ),
+        "x",
+    )
     assert parsed.created is None
     assert parsed.platform == Platform("", "")
     assert parsed.config.env == ()
 
 
 def test_runtime_config_fields() -> None:
-    parsed = parse_config(config(
-        os="linux", architecture="arm64", variant="v8", created="1970-01-01T00:00:00Z",
-        config={"Env": ["A=1"], "Entrypoint": "/init", "Cmd": ["sh", "-c", "x"],
-                "WorkingDir": "/app", "User": "1000", "Labels": {"b": "2", "a": "1"}},
-    ), "x")
+    parsed = parse_config(
+        config(
+            os="linux",
+            architecture="arm64",
+            variant="v8",
+            created="1970-01-01T00:00:00Z",
+            config={
+                "Env": ["A=1"],
+                "Entrypoint": "/init",
+                "Cmd": ["sh", "-c", "x"],
+                "WorkingDir": "/app",
+                "User": "1000",
+                "Labels": {"b": "2", "a": "1"},
+            },
+        ),
+        "x",
+    )
     assert parsed.platform == Platform("linux", "arm64", "")
     assert parsed.created == "1970-01-01T00:00:00Z"
     assert parsed.config.entrypoint == ("/init",)

@@ -18,7 +18,7 @@ from bloatscope.model.entry import EntryType
 from bloatscope.model.layer import Compression
 from bloatscope.reader.hashing import fill_digests
 from bloatscope.reader.layer import EMPTY_DIGEST, normalize_path, scan_layer
-from bloatscope.reader.tarstream import TarFormatError
+from bloatscope.reader.tarfields import TarFormatError
 from bloatscope.sources.base import BlobRef
 from synth import (
     EMPTY_TAR,
@@ -68,8 +68,11 @@ def test_non_utf8_path_round_trips_to_its_bytes() -> None:
 
 
 def test_entries_carry_header_metadata() -> None:
-    found = entries(Layer().dir("etc", mode=0o700, uid=5, gid=6)
-                    .file("etc/shadow", b"secret", mode=0o640, uid=0, gid=42))
+    found = entries(
+        Layer()
+        .dir("etc", mode=0o700, uid=5, gid=6)
+        .file("etc/shadow", b"secret", mode=0o640, uid=0, gid=42)
+    )
     assert [(e.path, e.typeflag, e.size, e.mode, e.uid, e.gid) for e in found] == [
         ("etc", EntryType.DIR, 0, 0o700, 5, 6),
         ("etc/shadow", EntryType.FILE, 6, 0o640, 0, 42),
@@ -77,8 +80,13 @@ def test_entries_carry_header_metadata() -> None:
 
 
 def test_names_are_normalized_and_clamped_inside_the_root() -> None:
-    layer = (Layer().file("./dot", b"1").file("/abs", b"2").file("../../etc/passwd", b"3")
-             .file("a//b/./c/../d", b"4"))
+    layer = (
+        Layer()
+        .file("./dot", b"1")
+        .file("/abs", b"2")
+        .file("../../etc/passwd", b"3")
+        .file("a//b/./c/../d", b"4")
+    )
     assert [e.path for e in entries(layer)] == ["dot", "abs", "etc/passwd", "a/b/d"]
 
 
@@ -88,16 +96,23 @@ def test_root_entry_is_dropped() -> None:
 
 
 def test_hardlink_target_is_normalized_symlink_target_verbatim() -> None:
-    found = entries(Layer().file("./bin/a").hardlink("./bin/b", "./bin/a")
-                    .symlink("bin/c", "/../bin//a"))
+    found = entries(
+        Layer().file("./bin/a").hardlink("./bin/b", "./bin/a").symlink("bin/c", "/../bin//a")
+    )
     assert [(e.path, e.linkname) for e in found] == [
-        ("bin/a", ""), ("bin/b", "bin/a"), ("bin/c", "/../bin//a")
+        ("bin/a", ""),
+        ("bin/b", "bin/a"),
+        ("bin/c", "/../bin//a"),
     ]
 
 
 def test_device_files_are_metadata_only() -> None:
-    found = entries(Layer().device("dev/null", major=1, minor=3)
-                    .device("dev/sda", char=False, major=8, minor=0).fifo("run/fifo"))
+    found = entries(
+        Layer()
+        .device("dev/null", major=1, minor=3)
+        .device("dev/sda", char=False, major=8, minor=0)
+        .fifo("run/fifo")
+    )
     assert [(e.path, e.typeflag, e.size, e.digest) for e in found] == [
         ("dev/null", EntryType.CHAR, 0, None),
         ("dev/sda", EntryType.BLOCK, 0, None),
@@ -107,10 +122,13 @@ def test_device_files_are_metadata_only() -> None:
 
 @pytest.mark.parametrize("tar_format", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT])
 def test_long_names_and_link_targets(tar_format: int) -> None:
-    found = entries(Layer(tar_format).file(LONG_NAME, b"x").symlink("s", LONG_TARGET)
-                    .hardlink("h", LONG_NAME))
+    found = entries(
+        Layer(tar_format).file(LONG_NAME, b"x").symlink("s", LONG_TARGET).hardlink("h", LONG_NAME)
+    )
     assert [(e.path, e.linkname) for e in found] == [
-        (LONG_NAME, ""), ("s", LONG_TARGET), ("h", LONG_NAME)
+        (LONG_NAME, ""),
+        ("s", LONG_TARGET),
+        ("h", LONG_NAME),
     ]
 
 
@@ -129,8 +147,14 @@ def test_zero_entry_layer() -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_compression_gives_the_same_entries(kind: str) -> None:
-    layer = (Layer().dir("d").file("d/a", os.urandom(3000)).file("d/b", b"bb" * 5000)
-             .symlink("d/s", "a").file(LONG_NAME, b"L")).build()
+    layer = (
+        Layer()
+        .dir("d")
+        .file("d/a", os.urandom(3000))
+        .file("d/b", b"bb" * 5000)
+        .symlink("d/s", "a")
+        .file(LONG_NAME, b"L")
+    ).build()
     plain = scan(layer)
     result = scan(compress(layer, kind))
     assert [e[:8] for e in result.entries] == [e[:8] for e in plain.entries]
@@ -139,8 +163,12 @@ def test_every_compression_gives_the_same_entries(kind: str) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "compression"),
-    [("none", Compression.NONE), ("gzip", Compression.GZIP), ("gzip-multi", Compression.GZIP),
-     ("zstd", Compression.ZSTD)],
+    [
+        ("none", Compression.NONE),
+        ("gzip", Compression.GZIP),
+        ("gzip-multi", Compression.GZIP),
+        ("zstd", Compression.ZSTD),
+    ],
 )
 def test_compression_and_sizes_are_reported(kind: str, compression: Compression) -> None:
     layer = Layer().file("f", os.urandom(10_000)).build()
@@ -163,8 +191,12 @@ def test_multi_member_gzip_keeps_entries_of_every_member() -> None:
 
 def test_compressed_layers_hash_every_regular_file() -> None:
     found = entries(Layer().file("a", b"alpha").file("empty").dir("d").hardlink("h", "a"))
-    assert [e.digest for e in found] == [xxhash.xxh3_64_intdigest(b"alpha"), EMPTY_DIGEST,
-                                         None, None]
+    assert [e.digest for e in found] == [
+        xxhash.xxh3_64_intdigest(b"alpha"),
+        EMPTY_DIGEST,
+        None,
+        None,
+    ]
 
 
 def test_plain_layers_are_walked_without_hashing() -> None:
@@ -190,8 +222,11 @@ def test_fill_digests_reads_payloads_back_by_offset(tmp_path: Path) -> None:
     ref = BlobRef(str(path), 1000, len(layer), "archive.bin: layer")
     result = scan_layer(ref, verify_blob=False, verify_diff_id=False)
     filled = fill_digests(ref, result, [0, 1])
-    assert [e.digest for e in filled.entries] == [xxhash.xxh3_64_intdigest(payload), EMPTY_DIGEST,
-                                                  None]
+    assert [e.digest for e in filled.entries] == [
+        xxhash.xxh3_64_intdigest(payload),
+        EMPTY_DIGEST,
+        None,
+    ]
     assert [e.digest for e in filled.entries[:2]] == [e.digest for e in entries(layer)[:2]]
 
 
@@ -256,12 +291,19 @@ _READER = textwrap.dedent(
 
 def test_a_million_entries_stream_in_bounded_memory(tmp_path: Path) -> None:
     blob = tmp_path / "million.tar.gz"
-    subprocess.run([sys.executable, "-c", _GENERATOR, str(ENTRY_COUNT), str(blob)], check=True,
-                   timeout=120)
+    subprocess.run(
+        [sys.executable, "-c", _GENERATOR, str(ENTRY_COUNT), str(blob)], check=True, timeout=120
+    )
     assert blob.stat().st_size < 64 << 20
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    done = subprocess.run([sys.executable, "-c", _READER, str(blob)], check=True, timeout=120,
-                          capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", _READER, str(blob)],
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     count, files, tar_bytes, peak = (int(v) for v in done.stdout.split())
     assert count == files == ENTRY_COUNT
     assert tar_bytes == ENTRY_COUNT * 512 + 1024

@@ -38,8 +38,9 @@ def image(arch: str = "amd64", variant: str = "", tag: str = "synth:latest") -> 
     return Image([layer], architecture=arch, variant=variant, tag=tag)
 
 
-def oci_plan(tmp_path: Path, files: dict[str, bytes], platform: str | None = None,
-             selector: str = "") -> ImagePlan:
+def oci_plan(
+    tmp_path: Path, files: dict[str, bytes], platform: str | None = None, selector: str = ""
+) -> ImagePlan:
     store = DirectoryStore(str(write_dir(tmp_path / "layout", files)))
     return plan_oci_layout(store, selector, platform, "oci-dir")
 
@@ -71,8 +72,9 @@ def test_docker_archive_plan_lists_layers_in_order(tmp_path: Path) -> None:
 
 def test_docker_archive_with_the_same_layer_twice_keeps_both(tmp_path: Path) -> None:
     layer = Layer().file("same").build()
-    store = TarArchiveStore(str(write_legacy_docker_archive(tmp_path / "x.tar",
-                                                            Image([layer, layer]))))
+    store = TarArchiveStore(
+        str(write_legacy_docker_archive(tmp_path / "x.tar", Image([layer, layer])))
+    )
     plan = plan_docker_archive(store, "")
     assert len(plan.layers) == 2
     refs = [store.locate(layer.blob_name) for layer in plan.layers]
@@ -88,23 +90,32 @@ def two_image_archive(tmp_path: Path) -> TarArchiveStore:
         name = sha256_hex(config) + ".json"
         layer = img.diff_ids[0].removeprefix("sha256:") + ".tar"
         files += [(name, config), (layer, img.layers[0])]
-        items.append({"Config": name, "RepoTags": [f"docker.io/library/{img.tag}"],
-                      "Layers": [layer]})
+        items.append(
+            {"Config": name, "RepoTags": [f"docker.io/library/{img.tag}"], "Layers": [layer]}
+        )
     files.append(("manifest.json", json.dumps(items).encode()))
     return TarArchiveStore(str(write_tar(tmp_path / "two.tar", files)))
 
 
 def test_docker_archive_with_two_images_needs_a_tag(tmp_path: Path) -> None:
     store = two_image_archive(tmp_path)
-    with pytest.raises(ManifestError, match=r"holds 2 images \(docker.io/library/one:1.0, "
-                                            r"docker.io/library/two:latest\); name one"):
+    with pytest.raises(
+        ManifestError,
+        match=r"holds 2 images \(docker.io/library/one:1.0, "
+        r"docker.io/library/two:latest\); name one",
+    ):
         plan_docker_archive(store, "")
 
 
 @pytest.mark.parametrize(
     ("selector", "arch"),
-    [("one:1.0", "amd64"), ("two", "arm64"), ("two:latest", "arm64"),
-     ("docker.io/library/one:1.0", "amd64"), ("library/two:latest", "arm64")],
+    [
+        ("one:1.0", "amd64"),
+        ("two", "arm64"),
+        ("two:latest", "arm64"),
+        ("docker.io/library/one:1.0", "amd64"),
+        ("library/two:latest", "arm64"),
+    ],
 )
 def test_docker_archive_tag_selects_an_image(tmp_path: Path, selector: str, arch: str) -> None:
     assert arch_of(plan_docker_archive(two_image_archive(tmp_path), selector)) == arch
@@ -120,9 +131,9 @@ def test_docker_archive_unknown_tag(tmp_path: Path) -> None:
     [
         (b"{}", "manifest.json is not a non-empty list"),
         (b"[]", "manifest.json is not a non-empty list"),
-        (b"[{\"Layers\": []}]", "lacks Config or Layers"),
-        (b"[{\"Config\": \"c.json\", \"Layers\": \"x\"}]", "lacks Config or Layers"),
-        (b"[{\"Con", "manifest.json is not valid JSON"),
+        (b'[{"Layers": []}]', "lacks Config or Layers"),
+        (b'[{"Config": "c.json", "Layers": "x"}]', "lacks Config or Layers"),
+        (b'[{"Con', "manifest.json is not valid JSON"),
     ],
 )
 def test_docker_archive_bad_manifest(tmp_path: Path, manifest: bytes, problem: str) -> None:
@@ -135,8 +146,9 @@ def test_docker_archive_bad_manifest(tmp_path: Path, manifest: bytes, problem: s
 def test_docker_archive_config_named_by_digest_is_checked(tmp_path: Path) -> None:
     wrong = sha256_hex(b"something else") + ".json"
     manifest = json.dumps([{"Config": wrong, "Layers": []}]).encode()
-    store = TarArchiveStore(str(write_tar(tmp_path / "x.tar", [
-        (wrong, image().config()), ("manifest.json", manifest)])))
+    store = TarArchiveStore(
+        str(write_tar(tmp_path / "x.tar", [(wrong, image().config()), ("manifest.json", manifest)]))
+    )
     with pytest.raises(ManifestError, match=f"{wrong} does not match its digest"):
         plan_docker_archive(store, "")
 
@@ -187,32 +199,46 @@ def test_several_platforms_without_a_choice_list_them(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as caught:
         oci_plan(tmp_path, multi_platform())
     message = str(caught.value)
-    assert "holds several platforms (linux/amd64, linux/arm64, linux/arm/v7, linux/arm/v6)" \
-        in message
+    assert (
+        "holds several platforms (linux/amd64, linux/arm64, linux/arm/v7, linux/arm/v6)" in message
+    )
     assert "--platform" in message
     assert "unknown" not in message  # attestations are not offered as platforms
 
 
 @pytest.mark.parametrize(
     ("platform", "arch"),
-    [("linux/arm64", "arm64"), ("linux/aarch64", "arm64"), ("linux/arm64/v8", "arm64"),
-     ("linux/amd64", "amd64"), ("linux/x86_64", "amd64"), ("linux/arm/v6", "arm"),
-     ("linux/arm", "arm")],
+    [
+        ("linux/arm64", "arm64"),
+        ("linux/aarch64", "arm64"),
+        ("linux/arm64/v8", "arm64"),
+        ("linux/amd64", "amd64"),
+        ("linux/x86_64", "amd64"),
+        ("linux/arm/v6", "arm"),
+        ("linux/arm", "arm"),
+    ],
 )
 def test_platform_selects_a_manifest(tmp_path: Path, platform: str, arch: str) -> None:
     assert arch_of(oci_plan(tmp_path, multi_platform(), platform)) == arch
 
 
 def test_platform_variant_is_respected(tmp_path: Path) -> None:
-    assert json.loads(oci_plan(tmp_path, multi_platform(), "linux/arm/v6").config_bytes)[
-        "variant"] == "v6"
-    assert json.loads(oci_plan(tmp_path / "b", multi_platform(), "linux/arm").config_bytes)[
-        "variant"] == "v7"
+    assert (
+        json.loads(oci_plan(tmp_path, multi_platform(), "linux/arm/v6").config_bytes)["variant"]
+        == "v6"
+    )
+    assert (
+        json.loads(oci_plan(tmp_path / "b", multi_platform(), "linux/arm").config_bytes)["variant"]
+        == "v7"
+    )
 
 
 def test_missing_platform_lists_what_there_is(tmp_path: Path) -> None:
-    with pytest.raises(ManifestError, match=r"has no linux/s390x image \(it has linux/amd64, "
-                                            r"linux/arm64, linux/arm/v7, linux/arm/v6\)"):
+    with pytest.raises(
+        ManifestError,
+        match=r"has no linux/s390x image \(it has linux/amd64, "
+        r"linux/arm64, linux/arm/v7, linux/arm/v6\)",
+    ):
         oci_plan(tmp_path, multi_platform(), "linux/s390x")
 
 
@@ -231,24 +257,44 @@ def test_unknown_media_types_in_the_index_are_skipped(tmp_path: Path) -> None:
     files = oci_layout([image()]).files
 
     def add_signature(index: dict[str, Any]) -> None:
-        index["manifests"].append({"mediaType": "application/vnd.dev.cosign.signature",
-                                   "digest": digest(b"sig"), "size": 3})
+        index["manifests"].append(
+            {
+                "mediaType": "application/vnd.dev.cosign.signature",
+                "digest": digest(b"sig"),
+                "size": 3,
+            }
+        )
 
     assert arch_of(oci_plan(tmp_path, rewrite_index(files, add_signature))) == "amd64"
 
 
 def test_artifact_manifest_is_not_an_image(tmp_path: Path) -> None:
     empty = b"{}"
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": "application/x-sbom",
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest(empty),
-                   "size": 2},
-        "layers": [],
-    }).encode()
-    index = {"schemaVersion": 2, "manifests": [
-        {"mediaType": OCI_MANIFEST, "digest": digest(manifest), "size": len(manifest)}]}
-    files = {"oci-layout": b"{}", "index.json": json.dumps(index).encode(),
-             blob_name(digest(manifest)): manifest, blob_name(digest(empty)): empty}
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": "application/x-sbom",
+            "config": {
+                "mediaType": "application/vnd.oci.empty.v1+json",
+                "digest": digest(empty),
+                "size": 2,
+            },
+            "layers": [],
+        }
+    ).encode()
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": digest(manifest), "size": len(manifest)}
+        ],
+    }
+    files = {
+        "oci-layout": b"{}",
+        "index.json": json.dumps(index).encode(),
+        blob_name(digest(manifest)): manifest,
+        blob_name(digest(empty)): empty,
+    }
     with pytest.raises(ManifestError, match="is an OCI artifact, not a container image"):
         oci_plan(tmp_path, files)
 
@@ -257,8 +303,7 @@ def test_index_nested_too_deep_is_an_error(tmp_path: Path) -> None:
     files = oci_layout([image()]).files
     inner = json.loads(files["index.json"])["manifests"]
     for _ in range(12):
-        blob = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX,
-                           "manifests": inner}).encode()
+        blob = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": inner}).encode()
         files[blob_name(digest(blob))] = blob
         inner = [{"mediaType": OCI_INDEX, "digest": digest(blob), "size": len(blob)}]
     files["index.json"] = json.dumps({"schemaVersion": 2, "manifests": inner}).encode()
@@ -310,8 +355,9 @@ def test_config_blob_not_matching_its_digest(tmp_path: Path) -> None:
         oci_plan(tmp_path, files)
 
 
-@pytest.mark.parametrize("bad", ["sha256", "sha256:", ":abc", "sha256:../../etc/passwd",
-                                 "sha256:a/b"])
+@pytest.mark.parametrize(
+    "bad", ["sha256", "sha256:", ":abc", "sha256:../../etc/passwd", "sha256:a/b"]
+)
 def test_malformed_digest(bad: str) -> None:
     with pytest.raises(ManifestError, match="malformed digest"):
         blob_name(bad)
@@ -325,10 +371,13 @@ def test_foreign_layers_are_marked(tmp_path: Path) -> None:
     files = oci_layout([image()]).files
     manifest_name = blob_name(json.loads(files["index.json"])["manifests"][0]["digest"])
     manifest = json.loads(files[manifest_name])
-    manifest["layers"][0]["mediaType"] = (
-        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip")
+    manifest["layers"][0]["mediaType"] = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
     raw = json.dumps(manifest).encode()
     files[blob_name(digest(raw))] = raw
-    files["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [
-        {"mediaType": OCI_MANIFEST, "digest": digest(raw), "size": len(raw)}]}).encode()
+    files["index.json"] = json.dumps(
+        {
+            "schemaVersion": 2,
+            "manifests": [{"mediaType": OCI_MANIFEST, "digest": digest(raw), "size": len(raw)}],
+        }
+    ).encode()
     assert oci_plan(tmp_path, files).layers[0].foreign

@@ -51,8 +51,10 @@ class Stack:
         return None if content is None else self.entries[content[0]][content[1]].path
 
     def states(self, layer: int) -> dict[str, DiffState]:
-        return {e.path: DiffState(s) for e, s in zip(self.entries[layer],
-                                                     self.changes[layer].states, strict=True)}
+        return {
+            e.path: DiffState(s)
+            for e, s in zip(self.entries[layer], self.changes[layer].states, strict=True)
+        }
 
 
 def base_with_dir() -> Layer:
@@ -129,15 +131,17 @@ def test_whiteout_of_a_missing_path_does_nothing() -> None:
 
 
 def test_whiteout_through_a_symlinked_parent() -> None:
-    stack = Stack(Layer().dir("real").file("real/f").symlink("lnk", "real"),
-                  Layer().whiteout("lnk/f"))
+    stack = Stack(
+        Layer().dir("real").file("real/f").symlink("lnk", "real"), Layer().whiteout("lnk/f")
+    )
     assert "real/f" not in stack.paths()
     assert stack.changes[1].removed_paths == ("real/f",)
 
 
 def test_whiteout_of_a_symlink_removes_the_link_not_its_target() -> None:
-    stack = Stack(Layer().dir("real").file("real/f").symlink("lnk", "real"),
-                  Layer().whiteout("lnk"))
+    stack = Stack(
+        Layer().dir("real").file("real/f").symlink("lnk", "real"), Layer().whiteout("lnk")
+    )
     assert stack.paths() == {"real", "real/f"}
 
 
@@ -169,15 +173,20 @@ def test_hardlink_in_the_same_layer_shares_content() -> None:
 
 
 def test_hardlink_to_a_lower_layer_file() -> None:
-    stack = Stack(Layer().dir("usr").file("usr/gunzip", b"gz" * 100),
-                  Layer().hardlink("usr/uncompress", "usr/gunzip"))
+    stack = Stack(
+        Layer().dir("usr").file("usr/gunzip", b"gz" * 100),
+        Layer().hardlink("usr/uncompress", "usr/gunzip"),
+    )
     assert stack.node("usr/uncompress").content == (0, 1)
     assert stack.merger.warnings == []
 
 
 def test_hardlink_keeps_content_after_its_target_is_whited_out() -> None:
-    stack = Stack(Layer().file("target", b"payload"), Layer().hardlink("link", "target"),
-                  Layer().whiteout("target"))
+    stack = Stack(
+        Layer().file("target", b"payload"),
+        Layer().hardlink("link", "target"),
+        Layer().whiteout("target"),
+    )
     assert stack.paths() == {"link"}
     assert stack.node("link").content == (0, 0)
     assert stack.content_path("link") == "target"
@@ -190,8 +199,10 @@ def test_hardlink_keeps_the_content_it_had_when_applied() -> None:
 
 
 def test_hardlink_through_a_symlinked_directory() -> None:
-    stack = Stack(Layer().dir("real").file("real/f", b"x").symlink("lnk", "real"),
-                  Layer().hardlink("h", "lnk/f"))
+    stack = Stack(
+        Layer().dir("real").file("real/f", b"x").symlink("lnk", "real"),
+        Layer().hardlink("h", "lnk/f"),
+    )
     assert stack.node("h").content == (0, 1)
 
 
@@ -212,22 +223,25 @@ def test_entry_under_a_symlinked_parent_lands_in_the_real_directory() -> None:
 
 
 def test_symlink_chains_and_relative_targets() -> None:
-    base = (Layer().dir("usr").dir("usr/lib").symlink("lib", "usr/lib")
-            .symlink("usr/l2", "../lib"))
+    base = Layer().dir("usr").dir("usr/lib").symlink("lib", "usr/lib").symlink("usr/l2", "../lib")
     stack = Stack(base, Layer().file("usr/l2/libc.so", b"c"))
     assert "usr/lib/libc.so" in stack.paths()
 
 
 @pytest.mark.parametrize("target", ["/../../etc", "/etc", "../../../../etc", "./../etc"])
 def test_symlinks_never_resolve_outside_the_root(target: str) -> None:
-    stack = Stack(Layer().dir("etc").dir("sub").symlink("sub/esc", target),
-                  Layer().file("sub/esc/passwd", b"evil"))
+    stack = Stack(
+        Layer().dir("etc").dir("sub").symlink("sub/esc", target),
+        Layer().file("sub/esc/passwd", b"evil"),
+    )
     assert {p for p in stack.paths() if p.endswith("passwd")} == {"etc/passwd"}
 
 
 def test_absolute_symlink_resolves_against_the_image_root() -> None:
-    stack = Stack(Layer().dir("opt").dir("opt/app").symlink("opt/cur", "/opt/app"),
-                  Layer().file("opt/cur/bin", b"b"))
+    stack = Stack(
+        Layer().dir("opt").dir("opt/app").symlink("opt/cur", "/opt/app"),
+        Layer().file("opt/cur/bin", b"b"),
+    )
     assert "opt/app/bin" in stack.paths()
 
 
@@ -245,9 +259,10 @@ def test_self_referencing_symlink_is_an_error() -> None:
 
 
 def test_traversal_names_stay_inside_the_root() -> None:
-    stack = Stack(Layer().dir("etc").file("etc/passwd", b"root"),
-                  Layer().file("../../etc/passwd", b"evil").file("/abs", b"a")
-                  .file("./dot", b"d"))
+    stack = Stack(
+        Layer().dir("etc").file("etc/passwd", b"root"),
+        Layer().file("../../etc/passwd", b"evil").file("/abs", b"a").file("./dot", b"d"),
+    )
     assert stack.paths() == {"etc", "etc/passwd", "abs", "dot"}
     assert stack.node("etc/passwd").layer == 1
 
@@ -315,8 +330,9 @@ def test_new_file_is_added() -> None:
 
 
 def test_chmod_only_is_modified() -> None:
-    stack = Stack(Layer().file("blob", b"x" * 100, mode=0o644),
-                  Layer().file("blob", b"x" * 100, mode=0o600))
+    stack = Stack(
+        Layer().file("blob", b"x" * 100, mode=0o644), Layer().file("blob", b"x" * 100, mode=0o600)
+    )
     assert stack.states(1) == {"blob": DiffState.MODIFIED}
 
 
@@ -343,8 +359,7 @@ def test_type_change_is_modified() -> None:
 
 def test_re_emitted_parent_is_unmodified_unless_a_child_changed() -> None:
     base = Layer().dir("tmp", mode=0o1777).file("tmp/keep", b"k").dir("etc").file("etc/x", b"1")
-    upper = (Layer().dir("tmp", mode=0o1777).file("tmp/keep", b"k")
-             .dir("etc").file("etc/x", b"2"))
+    upper = Layer().dir("tmp", mode=0o1777).file("tmp/keep", b"k").dir("etc").file("etc/x", b"2")
     stack = Stack(base, upper)
     assert stack.states(1) == {
         "tmp": DiffState.UNMODIFIED,
@@ -356,8 +371,11 @@ def test_re_emitted_parent_is_unmodified_unless_a_child_changed() -> None:
 
 def test_layer_states_align_with_entries() -> None:
     stack = Stack(base_with_dir(), Layer().dir("d").whiteout("d/a").file("d/c", b"c"))
-    assert stack.states(1) == {"d": DiffState.MODIFIED, "d/.wh.a": DiffState.REMOVED,
-                               "d/c": DiffState.ADDED}
+    assert stack.states(1) == {
+        "d": DiffState.MODIFIED,
+        "d/.wh.a": DiffState.REMOVED,
+        "d/c": DiffState.ADDED,
+    }
     assert len(stack.changes[1].states) == len(stack.entries[1])
 
 

@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 
 from bloatscope.errors import BloatscopeError
+from bloatscope.reader.tarfields import TarFormatError, parse_number
 from bloatscope.reader.tarstream import (
     BLOCK,
     FileWindow,
     PayloadSink,
     RawMember,
     StreamSource,
-    TarFormatError,
     TarWalker,
-    _octal,
 )
 from synth import LONG_NAME, LONG_TARGET, RAW_NAME, Layer, deadline
 
@@ -72,8 +71,15 @@ def test_regular_file_fields_and_payload_offset() -> None:
 
 
 def test_seekable_and_stream_sources_agree(tmp_path: Path) -> None:
-    data = (Layer().dir("d").file("d/a", b"x" * 1000).symlink("d/s", "a").hardlink("d/h", "d/a")
-            .file(LONG_NAME, b"long").build())
+    data = (
+        Layer()
+        .dir("d")
+        .file("d/a", b"x" * 1000)
+        .symlink("d/s", "a")
+        .hardlink("d/h", "d/a")
+        .file(LONG_NAME, b"long")
+        .build()
+    )
     streamed, stream_walker = walk_stream(data)
     seeked, file_walker = walk_file(data, tmp_path)
     assert streamed == seeked
@@ -81,12 +87,26 @@ def test_seekable_and_stream_sources_agree(tmp_path: Path) -> None:
 
 
 def test_typeflags_of_each_kind() -> None:
-    data = (Layer().dir("d").file("d/f").symlink("d/s", "f").hardlink("d/h", "d/f")
-            .device("d/c").device("d/b", char=False).fifo("d/p").build())
+    data = (
+        Layer()
+        .dir("d")
+        .file("d/f")
+        .symlink("d/s", "f")
+        .hardlink("d/h", "d/f")
+        .device("d/c")
+        .device("d/b", char=False)
+        .fifo("d/p")
+        .build()
+    )
     members, _ = walk_stream(data)
     assert [(m[0], m[1]) for m in members] == [
-        (b"d/", 0x35), (b"d/f", 0x30), (b"d/s", 0x32), (b"d/h", 0x31),
-        (b"d/c", 0x33), (b"d/b", 0x34), (b"d/p", 0x36),
+        (b"d/", 0x35),
+        (b"d/f", 0x30),
+        (b"d/s", 0x32),
+        (b"d/h", 0x31),
+        (b"d/c", 0x33),
+        (b"d/b", 0x34),
+        (b"d/p", 0x36),
     ]
     assert [m[6] for m in members if m[6]] == [b"f", b"d/f"]
 
@@ -114,8 +134,13 @@ def test_pax_long_name_and_long_link_target() -> None:
 
 
 def test_gnu_long_name_and_long_link_target() -> None:
-    data = (Layer(tarfile.GNU_FORMAT).file(LONG_NAME, b"z").symlink("link", LONG_TARGET)
-            .hardlink("hard", LONG_NAME).build())
+    data = (
+        Layer(tarfile.GNU_FORMAT)
+        .file(LONG_NAME, b"z")
+        .symlink("link", LONG_TARGET)
+        .hardlink("hard", LONG_NAME)
+        .build()
+    )
     assert b"././@LongLink" in data
     members, _ = walk_stream(data)
     assert names(members) == [LONG_NAME.encode(), b"link", b"hard"]
@@ -141,20 +166,20 @@ def test_base256_numeric_fields() -> None:
     members, _ = walk_stream(data)
     assert members[0][4] == 8**8 + 5
     nine_gib = 9 << 30
-    assert _octal(b"\x80" + nine_gib.to_bytes(11, "big")) == nine_gib
+    assert parse_number(b"\x80" + nine_gib.to_bytes(11, "big")) == nine_gib
 
 
 def test_old_nul_typeflag_is_a_file_and_a_trailing_slash_a_dir() -> None:
-    data = (header(b"plain", typeflag=b"\0") + header(b"somedir/", typeflag=b"\0")
-            + bytes(2 * BLOCK))
+    data = header(b"plain", typeflag=b"\0") + header(b"somedir/", typeflag=b"\0") + bytes(2 * BLOCK)
     members, _ = walk_stream(data)
     assert [(m[0], m[1]) for m in members] == [(b"plain", 0x30), (b"somedir/", 0x35)]
 
 
 def test_global_pax_header_is_skipped() -> None:
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT,
-                      pax_headers={"comment": "global"}) as tar:
+    with tarfile.open(
+        fileobj=buf, mode="w", format=tarfile.PAX_FORMAT, pax_headers={"comment": "global"}
+    ) as tar:
         tar.addfile(tarfile.TarInfo("only"), io.BytesIO(b""))
     members, _ = walk_stream(buf.getvalue())
     assert names(members) == [b"only"]
@@ -241,8 +266,9 @@ def test_bad_numeric_field() -> None:
         walk_stream(fix_checksum(bytes(block)) + bytes(2 * BLOCK))
 
 
-def pax_member(records: bytes, name: bytes = b"file", payload: bytes = b"",
-               header_size: int | None = None) -> bytes:
+def pax_member(
+    records: bytes, name: bytes = b"file", payload: bytes = b"", header_size: int | None = None
+) -> bytes:
     pax = header(b"PaxHeaders/file", size=len(records), typeflag=b"x")
     body = records + bytes(-len(records) % BLOCK)
     member = header(name, size=len(payload) if header_size is None else header_size)

@@ -131,8 +131,9 @@ def test_zstd_archive_is_spooled(tmp_path: Path) -> None:
     store.close()
 
 
-def test_failed_spool_leaves_no_temporary_file(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_spool_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spool_dir = tmp_path / "spool"
     spool_dir.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spool_dir))

@@ -31,8 +31,10 @@ def outer_tar(path: Path, members: list[tuple[str, bytes | str, bytes]]) -> TarA
 
 
 def test_members_are_read_by_offset(tmp_path: Path) -> None:
-    store = outer_tar(tmp_path / "a.tar", [("x/one", b"1" * 700, tarfile.REGTYPE),
-                                           ("two", b"22", tarfile.REGTYPE)])
+    store = outer_tar(
+        tmp_path / "a.tar",
+        [("x/one", b"1" * 700, tarfile.REGTYPE), ("two", b"22", tarfile.REGTYPE)],
+    )
     assert store.names() == frozenset({"x/one", "two"})
     assert store.read("x/one") == b"1" * 700
     ref = store.locate("two")
@@ -41,25 +43,35 @@ def test_members_are_read_by_offset(tmp_path: Path) -> None:
 
 
 def test_symlinks_resolve_relative_to_the_member_directory(tmp_path: Path) -> None:
-    store = outer_tar(tmp_path / "a.tar", [
-        ("abc.tar", b"layer", tarfile.REGTYPE),
-        ("v1/layer.tar", "../abc.tar", tarfile.SYMTYPE),
-        ("v2/layer.tar", "../v1/layer.tar", tarfile.SYMTYPE),
-    ])
+    store = outer_tar(
+        tmp_path / "a.tar",
+        [
+            ("abc.tar", b"layer", tarfile.REGTYPE),
+            ("v1/layer.tar", "../abc.tar", tarfile.SYMTYPE),
+            ("v2/layer.tar", "../v1/layer.tar", tarfile.SYMTYPE),
+        ],
+    )
     assert store.read("v2/layer.tar") == b"layer"
     assert store.locate("v2/layer.tar").offset == store.locate("abc.tar").offset
 
 
 def test_hardlinks_resolve_from_the_archive_root(tmp_path: Path) -> None:
-    store = outer_tar(tmp_path / "a.tar", [("d/real", b"r", tarfile.REGTYPE),
-                                           ("e/hard", "d/real", tarfile.LNKTYPE)])
+    store = outer_tar(
+        tmp_path / "a.tar",
+        [("d/real", b"r", tarfile.REGTYPE), ("e/hard", "d/real", tarfile.LNKTYPE)],
+    )
     assert store.read("e/hard") == b"r"
 
 
 def test_link_loops_and_dangling_links_are_missing_not_hangs(tmp_path: Path) -> None:
-    store = outer_tar(tmp_path / "a.tar", [("a", "b", tarfile.SYMTYPE),
-                                           ("b", "a", tarfile.SYMTYPE),
-                                           ("c", "nowhere", tarfile.SYMTYPE)])
+    store = outer_tar(
+        tmp_path / "a.tar",
+        [
+            ("a", "b", tarfile.SYMTYPE),
+            ("b", "a", tarfile.SYMTYPE),
+            ("c", "nowhere", tarfile.SYMTYPE),
+        ],
+    )
     assert store.names() == frozenset()
     for name in ("a", "c"):
         with pytest.raises(SourceError, match=f"names {name}, which the archive does not contain"):
@@ -67,15 +79,21 @@ def test_link_loops_and_dangling_links_are_missing_not_hangs(tmp_path: Path) -> 
 
 
 def test_member_names_are_clamped_inside_the_archive(tmp_path: Path) -> None:
-    store = outer_tar(tmp_path / "a.tar", [("../../manifest.json", b"[]", tarfile.REGTYPE),
-                                           ("./x", "/../../manifest.json", tarfile.SYMTYPE)])
+    store = outer_tar(
+        tmp_path / "a.tar",
+        [
+            ("../../manifest.json", b"[]", tarfile.REGTYPE),
+            ("./x", "/../../manifest.json", tarfile.SYMTYPE),
+        ],
+    )
     assert store.names() == frozenset({"manifest.json", "x"})
     assert store.read("x") == b"[]"
 
 
 def test_json_reads_are_capped(tmp_path: Path) -> None:
-    store = outer_tar(tmp_path / "a.tar", [("big.json", b" " * (MAX_JSON_BYTES + 1),
-                                            tarfile.REGTYPE)])
+    store = outer_tar(
+        tmp_path / "a.tar", [("big.json", b" " * (MAX_JSON_BYTES + 1), tarfile.REGTYPE)]
+    )
     with pytest.raises(SourceError, match="over the 4194304-byte limit"):
         store.read("big.json")
 

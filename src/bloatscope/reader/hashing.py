@@ -10,7 +10,7 @@ import xxhash
 
 from bloatscope.model.entry import FileEntry
 from bloatscope.reader.layer import EMPTY_DIGEST, LayerScan
-from bloatscope.reader.tarstream import TarFormatError
+from bloatscope.reader.tarfields import TarFormatError
 from bloatscope.sources.base import BlobRef
 
 _READ = 1 << 20

@@ -1,42 +1,33 @@
-"""BlobStore to Image: plan the image, scan its layers (in parallel), hash what recurs, merge."""
+"""BlobStore to Image: plan the image, scan its layers, hash what recurs, merge in order."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bloatscope.errors import BloatscopeError
 from bloatscope.model.image import Image
 from bloatscope.model.layer import Compression, Layer
 from bloatscope.model.tree import FileSystem, LayerChanges
 from bloatscope.progress import NullProgress, ProgressObserver
-from bloatscope.reader.compression import estimate_decoded_size, sniff
 from bloatscope.reader.config import ParsedConfig, parse_config
 from bloatscope.reader.hashing import fill_digests
-from bloatscope.reader.layer import LayerScan, scan_layer
+from bloatscope.reader.layer import LayerScan
 from bloatscope.reader.manifest import ImagePlan, LayerPlan, plan_docker_archive, plan_oci_layout
 from bloatscope.reader.merge import Merger, SymlinkLoopError
 from bloatscope.reader.platforms import parse_platform
+from bloatscope.reader.scanning import all_streamed, scan_in_order
 from bloatscope.sources.base import BlobRef, BlobStore, SourceError
 from bloatscope.sources.reference import open_store, parse_reference
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-# Below this many blob bytes, starting worker processes costs more than it saves.
-_PARALLEL_THRESHOLD = 64 << 20
-_ESTIMATE_BYTES = 1 << 18
 
 
 @dataclass(frozen=True, slots=True)
 class ReadOptions:
     platform: str | None = None
     verify: bool = False  # also check every diff_id (sha256 of each uncompressed layer)
-    workers: int = 0  # 0: one per core
+    workers: int = 0  # 0: chosen by the kind of layers (see _scan_in_order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +61,15 @@ def read_image(
         _check_consistency(plan, config, options, store.label)
         refs = [_locate(store, layer) for layer in plan.layers]
         assembler = _Assembler(str(ref), plan, config, on_layer)
-        streamed = _all_streamed(plan, refs, options)
-        scans = _scan_in_order(plan, refs, options, progress, streamed=streamed)
+        streamed = all_streamed(plan.verify_blobs or options.verify, refs)
+        scans = scan_in_order(
+            refs,
+            verify_blob=plan.verify_blobs,
+            verify_diff_id=options.verify,
+            workers=options.workers,
+            streamed=streamed,
+            progress=progress,
+        )
         if streamed:
             # every blob is decoded anyway, so every file came with its digest: no second pass
             for index, scan in enumerate(scans):
@@ -88,19 +86,6 @@ def read_image(
         raise SymlinkLoopError(str(exc), path=store.label) from None
     finally:
         store.close()
-
-
-def _all_streamed(plan: ImagePlan, refs: list[BlobRef | None], options: ReadOptions) -> bool:
-    if plan.verify_blobs or options.verify:
-        return True
-    for ref in refs:
-        if ref is None:
-            continue
-        with open(ref.path, "rb") as handle:
-            handle.seek(ref.offset)
-            if sniff(handle.read(8)) is Compression.NONE:
-                return False
-    return True
 
 
 def _check_consistency(
@@ -136,80 +121,6 @@ def _locate(store: BlobStore, layer: LayerPlan) -> BlobRef | None:
             path=store.label,
         )
     return ref
-
-
-def _scan_in_order(
-    plan: ImagePlan,
-    refs: list[BlobRef | None],
-    options: ReadOptions,
-    progress: ProgressObserver,
-    *,
-    streamed: bool,
-) -> Iterator[LayerScan | None]:
-    """Scans each distinct blob once (a diff_id can repeat), largest first across worker
-    processes, and yields the scans in layer order as soon as each is ready."""
-    unique: dict[tuple[str, int], BlobRef] = {}
-    for ref in refs:
-        if ref is not None:
-            unique.setdefault((ref.path, ref.offset), ref)
-    total = sum(ref.size for ref in unique.values())
-    progress.start("Reading layers", total)
-    kwargs = {"verify_blob": plan.verify_blobs, "verify_diff_id": options.verify}
-    ordered = _schedule(list(unique.items()))
-    cores = os.cpu_count() or 1
-    # Decoding layers is all CPU and layer costs are uneven; one worker more than cores lets
-    # the scheduler share out the last big layers (naive-bert.oci, 2 cores: median 7.1 s with
-    # 3 workers, 7.4 s with 2). Header-only scans of plain tars are cheap: cores suffice.
-    workers = options.workers or (cores + 1 if streamed else cores)
-    done: dict[tuple[str, int], LayerScan] = {}
-    if workers > 1 and len(ordered) > 1 and total >= _PARALLEL_THRESHOLD:
-        # imported here: a small image never pays for starting the machinery
-        import multiprocessing  # noqa: PLC0415
-        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
-
-        context = multiprocessing.get_context("fork")
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(ordered)), mp_context=context)
-        try:
-            futures = {key: pool.submit(scan_layer, ref, **kwargs) for key, ref in ordered}
-            for key, future in futures.items():
-                future.add_done_callback(_advance_by(progress, unique[key].size))
-            for ref in refs:
-                yield futures[(ref.path, ref.offset)].result() if ref is not None else None
-        finally:  # on an error, scans not yet started are dropped rather than awaited
-            pool.shutdown(wait=True, cancel_futures=True)
-    else:
-        for ref in refs:
-            if ref is None:
-                yield None
-                continue
-            key = (ref.path, ref.offset)
-            if key not in done:
-                done[key] = scan_layer(ref, **kwargs)
-                progress.advance(ref.size)
-            yield done[key]
-    progress.finish()
-
-
-def _schedule(
-    blobs: list[tuple[tuple[str, int], BlobRef]],
-) -> list[tuple[tuple[str, int], BlobRef]]:
-    """The base layer first, so merging can start while the rest decode; then the costliest
-    first, so no large layer is left for the end."""
-    if len(blobs) < 2:
-        return blobs
-    first, rest = blobs[0], blobs[1:]
-    costs = {}
-    for key, ref in rest:
-        with open(ref.path, "rb") as handle:
-            handle.seek(ref.offset)
-            costs[key] = estimate_decoded_size(
-                handle.read(min(ref.size, _ESTIMATE_BYTES)), ref.size
-            )
-    return [first, *sorted(rest, key=lambda item: -costs[item[0]])]
-
-
-def _advance_by(progress: ProgressObserver, size: int) -> Callable[[Future[LayerScan]], None]:
-    return lambda _future: progress.advance(size)
 
 
 def _verify(

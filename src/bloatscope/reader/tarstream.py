@@ -12,7 +12,14 @@ from typing import BinaryIO, Protocol
 
 import xxhash
 
-from bloatscope.errors import BloatscopeError
+from bloatscope.reader.tarfields import (
+    NotTarError,
+    TarFormatError,
+    checksum_ok,
+    parse_number,
+    parse_pax,
+    pax_int,
+)
 
 BLOCK = 512
 _REGULAR = (0x30, 0x37)
@@ -21,14 +28,6 @@ _SEEK_WINDOW = 1 << 15
 _ZERO_BLOCK = bytes(BLOCK)
 # Guards against hostile headers: a PAX or GNU long-name record this large is not a file name.
 _MAX_META_BYTES = 1 << 20
-
-
-class TarFormatError(BloatscopeError):
-    """The bytes are not a tar, or the tar ends early."""
-
-
-class NotTarError(TarFormatError):
-    """The very first header is not a tar header."""
 
 
 class ByteSource(Protocol):
@@ -100,55 +99,6 @@ class StreamSource:
 # is what the archive stores.
 RawMember = tuple[bytes, int, int, int, int, int, bytes, int, int]
 PayloadSink = Callable[[memoryview], None]
-
-
-def _octal(field: bytes) -> int:
-    if field and field[0] & 0x80:  # base-256, used for sizes over 8 GiB and large ids
-        value = int.from_bytes(field[1:], "big")
-        if field[0] & 0x40:
-            value -= 1 << (8 * len(field) - 1)
-        return value
-    try:  # the common shape: octal digits, then NUL or space padding
-        return int(field.rstrip(b"\0 ") or b"0", 8)
-    except ValueError:
-        pass
-    text = field.split(b"\0", 1)[0].strip(b" ")
-    if not text:
-        return 0
-    try:
-        return int(text, 8)
-    except ValueError:
-        raise TarFormatError(f"bad numeric field {bytes(field)!r} in tar header") from None
-
-
-def _checksum_ok(block: bytes) -> bool:
-    stored = block[148:156].split(b"\0", 1)[0].strip(b" ")
-    try:
-        expected = int(stored, 8)
-    except ValueError:
-        return False
-    # the checksum is computed with its own field read as eight spaces
-    return expected == sum(block) - sum(block[148:156]) + 8 * 0x20
-
-
-def _parse_pax(data: bytes) -> dict[bytes, bytes]:
-    records: dict[bytes, bytes] = {}
-    pos = 0
-    while pos < len(data):
-        space = data.find(b" ", pos)
-        if space < 0:
-            break
-        try:
-            length = int(data[pos:space])
-        except ValueError:
-            raise TarFormatError("malformed PAX header record") from None
-        if length <= 0 or pos + length > len(data):
-            raise TarFormatError("malformed PAX header record length")
-        record = data[space + 1 : pos + length - 1]  # drop the trailing newline
-        key, _, value = record.partition(b"=")
-        records[key] = value
-        pos += length
-    return records
 
 
 class TarWalker:
@@ -281,7 +231,7 @@ class TarWalker:
                 break
             # Checksums guard the first header (is this a tar at all?) and any header without the
             # ustar magic; past that, tars from image tools are digest-checked as a whole.
-            if (first or block[257:262] != b"ustar") and not _checksum_ok(block):
+            if (first or block[257:262] != b"ustar") and not checksum_ok(block):
                 if first:
                     raise NotTarError(f"{self._label} is not a tar archive (bad header checksum)")
                 raise TarFormatError(
@@ -289,13 +239,13 @@ class TarWalker:
                 )
             first = False
             typeflag = block[156]
-            payload_size = _octal(block[124:136])
+            payload_size = parse_number(block[124:136])
             if pax and b"size" in pax:
-                payload_size = _pax_int(pax, b"size", payload_size)
+                payload_size = pax_int(pax, b"size", payload_size)
             if payload_size < 0:  # a negative skip would walk backwards, possibly forever
                 raise TarFormatError(f"{self._label}: negative size in tar header")
             if typeflag in (0x78, 0x58):  # 'x' PAX (and the old Solaris 'X')
-                pax.update(_parse_pax(self._read_meta(payload_size)))
+                pax.update(parse_pax(self._read_meta(payload_size)))
                 continue
             if typeflag == 0x67:  # 'g' global PAX header: nothing in it concerns sizes or names
                 self._read_meta(payload_size)
@@ -368,30 +318,20 @@ class TarWalker:
             linkname = long_link
         else:
             linkname = block[157:257].split(b"\0", 1)[0]
-        mode = _octal(block[100:108])
-        uid = _octal(block[108:116])
-        gid = _octal(block[116:124])
+        mode = parse_number(block[100:108])
+        uid = parse_number(block[108:116])
+        gid = parse_number(block[116:124])
         size = payload_size
         if pax:
-            uid = _pax_int(pax, b"uid", uid)
-            gid = _pax_int(pax, b"gid", gid)
+            uid = pax_int(pax, b"uid", uid)
+            gid = pax_int(pax, b"gid", gid)
             if b"GNU.sparse.realsize" in pax:
-                size = _pax_int(pax, b"GNU.sparse.realsize", size)
+                size = pax_int(pax, b"GNU.sparse.realsize", size)
             if b"GNU.sparse.name" in pax:
                 name = pax[b"GNU.sparse.name"]
         if typeflag in (0, 0x30):
             typeflag = 0x35 if name.endswith(b"/") else 0x30
         elif typeflag == 0x53:  # 'S' old GNU sparse: the logical size sits at offset 483
-            size = _octal(block[483:495]) or size
+            size = parse_number(block[483:495]) or size
             typeflag = 0x30
         return (name, typeflag, size, mode, uid, gid, linkname, self._offset, payload_size)
-
-
-def _pax_int(pax: dict[bytes, bytes], key: bytes, default: int) -> int:
-    value = pax.get(key)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise TarFormatError(f"bad PAX {key.decode()} value {value!r}") from None

@@ -7,7 +7,8 @@ import contextlib
 import os
 import posixpath
 
-from bloatscope.reader.tarstream import FileWindow, NotTarError, TarWalker
+from bloatscope.reader.tarfields import NotTarError
+from bloatscope.reader.tarstream import FileWindow, TarWalker
 from bloatscope.sources.base import BlobRef, BlobStore, SourceError, require_file
 
 _MAX_LINK_HOPS = 8
