@@ -152,8 +152,8 @@ def _image_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         default=0,
         metavar="N",
-        help="processes that decode compressed layers (default: cores + 1; plain tars are "
-        "read in-process)",
+        help="processes that read layers (default: cores + 1 for compressed layers, one per "
+        "core for plain tars; 1 reads in-process)",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress display")
 
