@@ -78,7 +78,7 @@ def plain_env(**extra: str) -> dict[str, str]:
 def test_analyze_without_an_image_reads_the_sample(run: Run) -> None:
     code, out, err = run("analyze")
     assert (code, err) == (0, "")
-    assert out.startswith(f"{SAMPLE}: 2.55 MB in 12 layers")
+    assert out.startswith(f"{SAMPLE}  (oci-archive, linux/amd64)\n2.55 MB in 12 layers, ")
     assert "279 kB reclaimable" in out
     for section in ("Layers", "Largest files", "Largest directories", "Waste", "dive-compatible"):
         assert section in out
@@ -364,7 +364,8 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]
 def test_module_runs_the_sample_without_colour() -> None:
     result = python_m("analyze", env=plain_env(NO_COLOR="1"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"{SAMPLE}: 2.55 MB in 12 layers".encode())
+    assert result.stdout.startswith(SAMPLE.encode())
+    assert b"\n2.55 MB in 12 layers, 1.67 MB compressed. 279 kB reclaimable" in result.stdout
     assert b"\x1b" not in result.stdout
     assert b"\x1b" not in result.stderr
 

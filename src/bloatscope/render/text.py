@@ -37,13 +37,23 @@ def one_line(command: str, width: int | None) -> str:
     return flat
 
 
+def title_line(report: Report) -> Text:
+    """The reference, printed on a line of its own and never broken or cropped: a path stays one
+    string to copy."""
+    image = report.image
+    title = Text()
+    title.append(safe(image.reference), style="bold")
+    title.append(f"  ({image.source_format}, {image.platform})", style="dim")
+    return title
+
+
 def summary_line(report: Report) -> Text:
+    """The sizes, which fit in 80 columns."""
     image = report.image
     waste = report.reclaimable.total_bytes
     text = Text()
-    text.append(safe(image.reference), style="bold")
-    text.append(f": {human_bytes(image.size_bytes)} in {len(image.layers)} layers ")
-    text.append(f"({human_bytes(image.compressed_size_bytes)} compressed, {image.platform}). ")
+    text.append(f"{human_bytes(image.size_bytes)} in {len(image.layers)} layers, ")
+    text.append(f"{human_bytes(image.compressed_size_bytes)} compressed. ")
     text.append(f"{human_bytes(waste)} reclaimable", style="bold yellow" if waste else "bold green")
     text.append(f" ({percent(waste, image.size_bytes)}).")
     return text
@@ -148,6 +158,7 @@ class TextRenderer:
         self._top = top
 
     def print(self, report: Report, console: Console) -> None:
+        console.print(title_line(report), soft_wrap=True)
         console.print(build(report, _COMMAND_WIDTH, self._top))
 
     def render(self, report: Report) -> str:
