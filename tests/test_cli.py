@@ -364,7 +364,7 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]
 def test_module_runs_the_sample_without_colour() -> None:
     result = python_m("analyze", env=plain_env(NO_COLOR="1"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(SAMPLE.encode())
+    assert result.stdout.startswith(str(SAMPLE).encode())
     assert b"\n2.55 MB in 12 layers, 1.67 MB compressed. 279 kB reclaimable" in result.stdout
     assert b"\x1b" not in result.stdout
     assert b"\x1b" not in result.stderr
