@@ -345,15 +345,17 @@ def _image_manifest(
     image: Image,
     compression: str | Sequence[str],
     media_types: Sequence[str] | None,
+    layer_annotations: Sequence[dict[str, str]] | None = None,
 ) -> tuple[bytes, list[str]]:
     """The OCI manifest of ``image`` (its blobs added); also the layer blob digests.
     ``compression`` may be given per layer; ``media_types`` overrides the honest labels."""
     config = image.config()
     kinds = [compression] * len(image.layers) if isinstance(compression, str) else compression
     labels = media_types or [LAYER_MEDIA_TYPES[kind] for kind in kinds]
+    notes = layer_annotations or [{}] * len(image.layers)
     layers = [
-        blobs.descriptor(label, compress(layer, kind))
-        for layer, kind, label in zip(image.layers, kinds, labels, strict=True)
+        blobs.descriptor(label, compress(layer, kind), **({"annotations": note} if note else {}))
+        for layer, kind, label, note in zip(image.layers, kinds, labels, notes, strict=True)
     ]
     manifest = {
         "schemaVersion": 2,
@@ -401,6 +403,7 @@ def oci_layout(
     attestation: bool = False,
     ref_name: str | None = None,
     media_types: Sequence[str] | None = None,
+    layer_annotations: Sequence[dict[str, str]] | None = None,
 ) -> Layout:
     """An OCI image layout holding ``images`` (one per platform). ``nested`` puts them behind an
     image index that index.json points to, as BuildKit and containerd do."""
@@ -408,7 +411,9 @@ def oci_layout(
     descriptors = []
     first_layers: list[str] = []
     for image in images:
-        manifest, layer_digests = _image_manifest(blobs, image, compression, media_types)
+        manifest, layer_digests = _image_manifest(
+            blobs, image, compression, media_types, layer_annotations
+        )
         first_layers = first_layers or layer_digests
         descriptor = blobs.descriptor(OCI_MANIFEST, manifest, platform=image.platform())
         descriptors.append(descriptor)

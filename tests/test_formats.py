@@ -277,6 +277,33 @@ def test_compression_is_sniffed_not_taken_from_the_media_type(tmp_path: Path) ->
     ]
 
 
+@pytest.mark.parametrize("annotated", [True, False])
+def test_estargz_table_of_contents_is_not_part_of_the_filesystem(
+    tmp_path: Path, annotated: bool
+) -> None:
+    """eStargz adds a landmark and a TOC to each layer tar, for lazy pulling; a layer whose
+    descriptor names its TOC drops them, any other layer keeps what its tar says."""
+    layer = (
+        Layer()
+        .file(".prefetch.landmark", b"\xf0")
+        .file("app/main.py", b"print(1)\n")
+        .file("stargz.index.json", b'{"version":1,"entries":[]}')
+        .build()
+    )
+    note = {"containerd.io/snapshot/stargz/toc.digest": "sha256:" + "0" * 64}
+    layout = write_oci_dir(
+        tmp_path / "layout", [Image([layer])], layer_annotations=[note if annotated else {}]
+    )
+    result = read_image(str(layout))
+    paths = [entry.path for entry in result.image.layers[0].entries]
+    if annotated:
+        assert paths == ["app/main.py"]
+        assert result.image.size_bytes == len(b"print(1)\n")
+        assert result.filesystem.get("stargz.index.json") is None
+    else:
+        assert paths == [".prefetch.landmark", "app/main.py", "stargz.index.json"]
+
+
 def platforms() -> list[Image]:
     return [
         Image([Layer().file(arch, arch.encode()).build()], architecture=arch, variant=variant)

@@ -38,6 +38,8 @@ class ReadResult:
 
 
 LayerSink = Callable[[Layer], None]
+# What an eStargz layer adds to its tar for lazy pulling: a table of contents and a landmark.
+_ESTARGZ_ENTRIES = frozenset({"stargz.index.json", ".prefetch.landmark", ".no.prefetch.landmark"})
 
 
 def read_image(
@@ -182,6 +184,8 @@ class _Assembler:
         entries = scan.entries if scan is not None else ()
         if scan is None:
             self._missing.append(index)
+        if layer_plan.estargz:
+            entries = tuple(e for e in entries if e.path not in _ESTARGZ_ENTRIES)
         self._changes.append(self._merger.apply(index, entries))
         layer = Layer(
             index=index,

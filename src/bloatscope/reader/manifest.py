@@ -29,6 +29,7 @@ MANIFEST_TYPES = frozenset(
     }
 )
 FOREIGN_LAYER_MARKERS = ("nondistributable", "foreign")
+ESTARGZ_TOC_ANNOTATION = "containerd.io/snapshot/stargz/toc.digest"
 _MAX_INDEX_DEPTH = 8
 
 
@@ -43,6 +44,7 @@ class LayerPlan:
     digest: str | None  # descriptor digest, verified while streaming
     size: int | None  # descriptor size, checked before streaming
     foreign: bool = False
+    estargz: bool = False  # its TOC and landmark entries are not part of the filesystem
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +273,7 @@ def _plan_from_manifest(
                 digest,
                 layer.get("size") if isinstance(layer.get("size"), int) else None,
                 foreign=any(marker in media_type for marker in FOREIGN_LAYER_MARKERS),
+                estargz=ESTARGZ_TOC_ANNOTATION in (layer.get("annotations") or {}),
             )
         )
     annotations = descriptor.get("annotations") or {}
