@@ -52,30 +52,6 @@ class FileEntry(NamedTuple):
     def is_dir(self) -> bool:
         return self.typeflag == EntryType.DIR
 
-    @property
-    def is_regular(self) -> bool:
-        return self.typeflag == EntryType.FILE
-
-    @property
-    def name(self) -> str:
-        return self.path.rpartition("/")[2]
-
-    @property
-    def is_whiteout(self) -> bool:
-        return self.name.startswith(".wh.")
-
-    @property
-    def is_opaque(self) -> bool:
-        return self.name == ".wh..wh..opq"
-
-    @property
-    def permissions(self) -> int:
-        return self.mode & 0o7777
-
-    @property
-    def go_mode(self) -> int:
-        return go_file_mode(self.mode, self.typeflag)
-
 
 def go_file_mode(mode: int, typeflag: int) -> int:
     """The os.FileMode that Go's tar Header.FileInfo().Mode() derives: bits, specials, type."""
@@ -107,28 +83,3 @@ _TYPEFLAG_TO_GO: dict[int, int] = {
     EntryType.DIR: GO_MODE_DIR,
     EntryType.FIFO: GO_MODE_NAMED_PIPE,
 }
-
-
-_TYPE_LETTERS: dict[int, str] = {
-    EntryType.DIR: "d",
-    EntryType.SYMLINK: "l",
-    EntryType.CHAR: "c",
-    EntryType.BLOCK: "b",
-    EntryType.FIFO: "p",
-}
-
-
-def permission_string(mode: int, typeflag: int) -> str:
-    """ls-style permissions, with s/S/t/T for the special bits."""
-    kind = _TYPE_LETTERS.get(typeflag, "-")
-    chars = []
-    for shift, special, special_char in ((6, 0o4000, "s"), (3, 0o2000, "s"), (0, 0o1000, "t")):
-        bits = (mode >> shift) & 7
-        execute = bits & 1
-        chars.append("r" if bits & 4 else "-")
-        chars.append("w" if bits & 2 else "-")
-        if mode & special:
-            chars.append(special_char if execute else special_char.upper())
-        else:
-            chars.append("x" if execute else "-")
-    return kind + "".join(chars)

@@ -56,9 +56,6 @@ class LayerChanges:
     states: bytes
     removed_paths: tuple[str, ...]
 
-    def count(self, state: DiffState) -> int:
-        return self.states.count(state)
-
     @property
     def added(self) -> int:
         return self.states.count(DiffState.ADDED)
