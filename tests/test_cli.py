@@ -461,5 +461,6 @@ def test_escape_sequences_in_an_image_are_shown_escaped(
     else:
         assert "evil\\x1b[31mred" in out  # visible, so the user sees the name is odd
     if args == ["analyze"]:
-        # in the layer's command, the largest files and (overwritten) the waste table
-        assert out.count("/srv/evil\\x1b[31mred") == 3
+        # in the layer table's command, the largest files, and the overwritten finding: its
+        # path and, under it, the command of the layer that shipped it
+        assert out.count("/srv/evil\\x1b[31mred") == 4

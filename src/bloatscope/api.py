@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bloatscope.analysis.base import AnalysisInput
 from bloatscope.analysis.dive import DiveAccumulator
+from bloatscope.analysis.findings import find
 from bloatscope.analysis.largest import largest_directories, largest_files
 from bloatscope.analysis.reclaimable import reclaimable, visible_content
 from bloatscope.model.report import Report
@@ -35,6 +37,7 @@ def analyze(
     nodes = filesystem.walk()
     visible = visible_content(nodes)
     waste = reclaimable(image, filesystem, result.changes, visible)
+    findings = find(AnalysisInput(image, filesystem, result.changes, nodes, visible, waste))
     progress.advance(1)
     final_size = sum(image.layers[layer].entries[index].size for layer, index in visible)
     report = Report(
@@ -46,6 +49,7 @@ def analyze(
         largest_files=largest_files(nodes, options.top),
         largest_directories=largest_directories(nodes, options.top),
         final_size_bytes=final_size,
+        findings=findings,
     )
     progress.advance(1)
     progress.finish()

@@ -41,6 +41,7 @@ def reclaimable(
                         entry.size,
                         ShadowCause.DELETED,
                         later[0] if later else None,
+                        index,
                     )
                 )
             else:
@@ -52,7 +53,9 @@ def reclaimable(
                     and final_entry.digest == entry.digest
                 )
                 cause = ShadowCause.METADATA_ONLY if same_bytes else ShadowCause.OVERWRITTEN
-                files.append(ShadowedFile(entry.path, layer.index, entry.size, cause, node.layer))
+                files.append(
+                    ShadowedFile(entry.path, layer.index, entry.size, cause, node.layer, index)
+                )
             by_layer[layer.index] += entry.size
     files.sort(key=lambda f: (-f.size_bytes, f.path, f.layer))
     totals = dict.fromkeys(ShadowCause, 0)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bloatscope.model.finding import Finding
 from bloatscope.model.image import Image
 from bloatscope.model.tree import FileSystem, LayerChanges
 
@@ -45,6 +46,7 @@ class ShadowedFile:
     size_bytes: int
     cause: ShadowCause
     hidden_by_layer: int | None  # the layer that overwrote or deleted it, when known
+    entry_index: int = field(default=-1, compare=False)  # its place in the layer's entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +77,8 @@ class Report:
     largest_files: tuple[SizedPath, ...]
     largest_directories: tuple[SizedPath, ...]
     final_size_bytes: int  # bytes of regular files visible in the final filesystem
+    findings: tuple[Finding, ...] = ()  # largest first; their bytes add up to reclaimable_bytes
+
+    @property
+    def reclaimable_bytes(self) -> int:
+        return sum(finding.bytes for finding in self.findings)

@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from bloatscope import __version__
+from bloatscope.model.finding import Finding
 from bloatscope.model.image import Image
 from bloatscope.model.layer import HistoryEntry, Layer
 from bloatscope.model.report import Report, SizedPath
@@ -44,7 +45,7 @@ def image_document(report: Report) -> dict[str, Any]:
         "efficiency": report.dive.efficiency,
         "wasted_bytes": report.dive.wasted_bytes,
         "user_wasted_percent": _number(report.dive.user_wasted_percent),
-        "reclaimable_bytes": report.reclaimable.total_bytes,
+        "reclaimable_bytes": report.reclaimable_bytes,
     }
 
 
@@ -78,6 +79,22 @@ def history_document(entry: HistoryEntry) -> dict[str, Any]:
         "comment": entry.comment,
         "empty_layer": entry.empty_layer,
         "layer_index": entry.layer_index,
+    }
+
+
+def finding_document(finding: Finding) -> dict[str, Any]:
+    return {
+        "id": finding.id,
+        "cause": finding.cause,
+        "kind": finding.group or None,
+        "title": finding.title,
+        "severity": str(finding.severity),
+        "bytes": finding.bytes,
+        "layer": finding.layer,
+        "created_by": finding.created_by,
+        "paths": [_text(path) for path in finding.paths],
+        "path_count": finding.path_count,
+        "fix": finding.fix,
     }
 
 
@@ -124,7 +141,7 @@ def report_document(report: Report) -> dict[str, Any]:
         },
         "largest_files": _sized(report.largest_files),
         "largest_directories": _sized(report.largest_directories),
-        "findings": [],
+        "findings": [finding_document(finding) for finding in report.findings],
         "warnings": list(image.warnings),
     }
 

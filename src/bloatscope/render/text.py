@@ -10,14 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from bloatscope.model.report import Report, ShadowCause, SizedPath
+from bloatscope.model.report import Report, SizedPath
 from bloatscope.render.units import human_bytes, percent
 
-_CAUSE_TEXT = {
-    ShadowCause.OVERWRITTEN: "overwritten in a later layer",
-    ShadowCause.DELETED: "deleted in a later layer (still shipped)",
-    ShadowCause.METADATA_ONLY: "re-shipped by a chmod/chown/touch only",
-}
 _COMMAND_WIDTH = 70
 
 
@@ -94,28 +89,21 @@ def _paths_table(title: str, items: tuple[SizedPath, ...], show_layer: bool) -> 
 
 
 def waste_section(report: Report, top: int) -> RenderableType:
-    waste = report.reclaimable
+    """What could go: the findings, largest first, each with the paths and the fix."""
     dive = report.dive
-    parts: list[RenderableType] = []
-    header = Text("Waste", style="bold")
-    parts.append(header)
-    for cause, size in waste.by_cause:
-        if size:
-            parts.append(Text(f"  {human_bytes(size):>9}  {_CAUSE_TEXT[cause]}"))
-    if not waste.total_bytes:
-        parts.append(Text("  nothing shipped is hidden by a later layer", style="green"))
-    if waste.files:
-        table = Table(show_edge=False, box=None, padding=(0, 2))
-        for column in ("Size", "Layer", "Cause", "Path"):
-            table.add_column(column, justify="right" if column in ("Size", "Layer") else "left")
-        for item in waste.files[:top]:
-            table.add_row(
-                human_bytes(item.size_bytes),
-                str(item.layer),
-                str(item.cause),
-                escape("/" + safe(item.path)),
-            )
-        parts.append(table)
+    total = report.reclaimable_bytes
+    parts: list[RenderableType] = [
+        Text(f"Waste: {human_bytes(total)} could go", style="bold"),
+    ]
+    by_cause: dict[str, int] = {}
+    for finding in report.findings:
+        by_cause[finding.title] = by_cause.get(finding.title, 0) + finding.bytes
+    for title, size in sorted(by_cause.items(), key=lambda item: -item[1]):
+        parts.append(Text(f"  {human_bytes(size):>9}  {title}"))
+    if not report.findings:
+        parts.append(Text("  nothing found", style="green"))
+    if report.findings:
+        parts.append(findings_table(report, top))
     user = (
         "n/a" if math.isnan(dive.user_wasted_percent) else f"{100 * dive.user_wasted_percent:.2f}%"
     )
@@ -128,6 +116,26 @@ def waste_section(report: Report, top: int) -> RenderableType:
         )
     )
     return Group(*parts)
+
+
+def findings_table(report: Report, top: int) -> Table:
+    table = Table(show_edge=False, box=None, padding=(0, 1), show_header=True)
+    table.add_column("Size", justify="right", no_wrap=True)
+    table.add_column("Layer", justify="right", no_wrap=True)
+    table.add_column("What, and the fix", overflow="fold")
+    for finding in report.findings[:top]:
+        shown = ", ".join(safe(path) for path in finding.paths[:3])
+        more = finding.path_count - min(3, len(finding.paths))
+        what = Text()
+        what.append(f"{finding.title}: {shown}" + (f" (+{more} more)" if more > 0 else ""))
+        what.append(f"\n{one_line(finding.created_by, _COMMAND_WIDTH)}", style="dim")
+        what.append(f"\nfix: {finding.fix}", style="cyan")
+        table.add_row(
+            human_bytes(finding.bytes),
+            str(finding.layer) if finding.layer is not None else "",
+            what,
+        )
+    return table
 
 
 def build(report: Report, width: int | None, top: int) -> RenderableType:

@@ -1,0 +1,59 @@
+"""The ledger: runs the analyzers in order of precedence, counts each content for the first
+that claims it, and groups the claims into findings, one per cause, kind and layer."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+
+from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim
+from bloatscope.analysis.shadowed import ShadowedAnalyzer
+from bloatscope.model.finding import Finding
+from bloatscope.model.report import ShadowCause
+from bloatscope.model.tree import ContentId
+
+# Precedence: the first analyzer to claim a content counts it. Shadowed bytes come first (no
+# other cause can remove them), then causes found by path, most specific first.
+ANALYZERS: tuple[Analyzer, ...] = (
+    ShadowedAnalyzer(ShadowCause.OVERWRITTEN),
+    ShadowedAnalyzer(ShadowCause.METADATA_ONLY),
+    ShadowedAnalyzer(ShadowCause.DELETED),
+)
+
+PATHS_LISTED = 5
+
+
+def find(data: AnalysisInput, analyzers: Sequence[Analyzer] = ANALYZERS) -> tuple[Finding, ...]:
+    claimed: set[ContentId] = set()
+    findings: list[Finding] = []
+    for analyzer in analyzers:
+        groups: dict[tuple[str, int], list[Claim]] = {}
+        for claim in analyzer.claims(data):
+            if claim.content in claimed:
+                continue
+            claimed.add(claim.content)
+            groups.setdefault((claim.group, claim.content[0]), []).append(claim)
+        findings.extend(_finding(data, analyzer, key, claims) for key, claims in groups.items())
+    findings.sort(key=lambda f: (-f.bytes, f.cause, f.layer if f.layer is not None else -1))
+    return tuple(findings)
+
+
+def _finding(
+    data: AnalysisInput, analyzer: Analyzer, key: tuple[str, int], claims: list[Claim]
+) -> Finding:
+    group, layer = key
+    biggest = heapq.nlargest(PATHS_LISTED, claims, key=lambda c: (c.size, c.path))
+    paths = tuple(claim.path for claim in biggest)
+    description = analyzer.describe(group, paths)
+    return Finding(
+        cause=analyzer.cause,
+        group=group,
+        title=description.title,
+        severity=description.severity,
+        bytes=sum(claim.size for claim in claims),
+        layer=layer,
+        created_by=data.image.layers[layer].created_by,
+        paths=paths,
+        path_count=len(claims),
+        fix=description.fix,
+    )
