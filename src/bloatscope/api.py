@@ -20,6 +20,7 @@ class AnalyzeOptions:
     verify: bool = False
     workers: int = 0
     top: int = 10
+    min_finding_bytes: int = 10_000  # smaller findings are not worth a line
 
 
 def analyze(
@@ -37,7 +38,8 @@ def analyze(
     nodes = filesystem.walk()
     visible = visible_content(nodes)
     waste = reclaimable(image, filesystem, result.changes, visible)
-    findings = find(AnalysisInput(image, filesystem, result.changes, nodes, visible, waste))
+    data = AnalysisInput(image, filesystem, result.changes, nodes, visible, waste)
+    findings = find(data, min_bytes=options.min_finding_bytes)
     progress.advance(1)
     final_size = sum(image.layers[layer].entries[index].size for layer, index in visible)
     report = Report(

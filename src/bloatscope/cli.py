@@ -117,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="write to FILE (atomically) instead of standard output",
     )
     analyze_cmd.add_argument(
+        "--min-bytes",
+        type=_size,
+        default=10_000,
+        metavar="SIZE",
+        help="leave out findings smaller than SIZE (bytes, or with kB/MB/GB/KiB/MiB/GiB; "
+        "default 10kB); the reclaimable total counts only what is listed",
+    )
+    analyze_cmd.add_argument(
         "--top",
         type=_positive,
         default=10,
@@ -156,6 +164,31 @@ def _image_arguments(parser: argparse.ArgumentParser) -> None:
         "core for plain tars; 1 reads in-process)",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+
+
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "kib": 1 << 10,
+    "mib": 1 << 20,
+    "gib": 1 << 30,
+}
+
+
+def _size(text: str) -> int:
+    """A byte count like ``50MB`` or ``1GiB`` (decimal and binary units, any case)."""
+    number = text.strip().rstrip("bBiIkKmMgG")
+    unit = text.strip()[len(number) :].lower()
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size") from None
+    if unit not in _SIZE_UNITS or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (try 10kB, 50MB or 1GiB)")
+    return int(value * _SIZE_UNITS[unit])
 
 
 def _positive(text: str) -> int:
@@ -202,7 +235,11 @@ def write_output(text: str, path: str | None, stdout: Console) -> None:
 def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     reference = args.image or sample_reference()
     options = AnalyzeOptions(
-        platform=args.platform, verify=args.verify, workers=args.workers, top=args.top
+        min_finding_bytes=args.min_bytes,
+        platform=args.platform,
+        verify=args.verify,
+        workers=args.workers,
+        top=args.top,
     )
     with _progress(args, stderr) as progress:
         report = analyze(reference, options, progress)

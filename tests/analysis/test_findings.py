@@ -19,7 +19,8 @@ from synth import Image, Layer, write_skopeo_archive
 
 @pytest.fixture(scope="module")
 def waste_zoo(corpus_dir: Path) -> Report:
-    return analyze(f"docker-archive:{corpus_dir / 'waste-zoo.docker.tar'}", AnalyzeOptions())
+    reference = f"docker-archive:{corpus_dir / 'waste-zoo.docker.tar'}"
+    return analyze(reference, AnalyzeOptions(min_finding_bytes=0))
 
 
 def _with_path(report: Report, cause: str, path: str) -> Finding:
@@ -51,7 +52,9 @@ def test_waste_zoo_chmod_only(waste_zoo: Report) -> None:
 
 def test_findings_add_up_to_the_reclaimable_bytes(waste_zoo: Report) -> None:
     assert waste_zoo.reclaimable_bytes == sum(f.bytes for f in waste_zoo.findings)
-    assert waste_zoo.reclaimable_bytes == waste_zoo.reclaimable.total_bytes
+    shadow = {"overwritten", "metadata-only", "deleted"}
+    shadowed = sum(f.bytes for f in waste_zoo.findings if f.cause in shadow)
+    assert shadowed == waste_zoo.reclaimable.total_bytes  # every hidden byte, once
     ids = [f.id for f in waste_zoo.findings]
     assert len(ids) == len(set(ids))
     sizes = [f.bytes for f in waste_zoo.findings]
@@ -111,3 +114,38 @@ def test_json_findings_carry_the_contract_keys(
         "high",
     )
     assert len(findings) == len(waste_zoo.findings)
+
+
+def test_waste_zoo_duplicate_blob(waste_zoo: Report) -> None:
+    # blob-b is a cp of blob-a (blob-hard, a hardlink, is the same content as blob-a); after the
+    # chmod the visible blob-b is the later layer's copy, so that copy is the duplicate
+    finding = _with_path(waste_zoo, "duplicate", "/opt/blob-b")
+    assert finding.bytes >= 2_000_000
+    assert "/opt/blob-hard" not in finding.paths and "/opt/blob-a" not in finding.paths
+    assert "chmod 600 /opt/blob-b" in finding.created_by
+
+
+def test_duplicates_are_copies_not_hardlinks_nor_small_files(tmp_path: Path) -> None:
+    big = bytes(range(256)) * 80  # 20,480 bytes: above the 16 KiB floor
+    layer = (
+        Layer()
+        .file("a", big)
+        .file("b", big)
+        .hardlink("c", "a")
+        .file("d", big[::-1])
+        .file("small1", b"x" * 100)
+        .file("small2", b"x" * 100)
+        .build()
+    )
+    archive = write_skopeo_archive(tmp_path / "x.tar", Image([layer]))
+    report = analyze(str(archive), AnalyzeOptions(min_finding_bytes=0))
+    duplicates = [f for f in report.findings if f.cause == "duplicate"]
+    assert [(f.bytes, f.paths, f.path_count) for f in duplicates] == [(20_480, ("/b",), 1)]
+
+
+def test_min_bytes_leaves_small_findings_out_of_the_total(corpus_dir: Path) -> None:
+    reference = str(corpus_dir / "waste-zoo.docker.tar")
+    report = analyze(reference, AnalyzeOptions(min_finding_bytes=1_000_000))
+    assert report.findings
+    assert all(f.bytes >= 1_000_000 for f in report.findings)
+    assert report.reclaimable_bytes == sum(f.bytes for f in report.findings)

@@ -7,6 +7,7 @@ import heapq
 from collections.abc import Sequence
 
 from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim
+from bloatscope.analysis.duplicates import DuplicateAnalyzer
 from bloatscope.analysis.shadowed import ShadowedAnalyzer
 from bloatscope.model.finding import Finding
 from bloatscope.model.report import ShadowCause
@@ -18,12 +19,17 @@ ANALYZERS: tuple[Analyzer, ...] = (
     ShadowedAnalyzer(ShadowCause.OVERWRITTEN),
     ShadowedAnalyzer(ShadowCause.METADATA_ONLY),
     ShadowedAnalyzer(ShadowCause.DELETED),
+    DuplicateAnalyzer(),
 )
 
 PATHS_LISTED = 5
 
 
-def find(data: AnalysisInput, analyzers: Sequence[Analyzer] = ANALYZERS) -> tuple[Finding, ...]:
+def find(
+    data: AnalysisInput, analyzers: Sequence[Analyzer] = ANALYZERS, min_bytes: int = 0
+) -> tuple[Finding, ...]:
+    """The findings of at least ``min_bytes``, largest first. Smaller ones are left out, and so
+    are their bytes from the total: the report's reclaimable bytes are what it lists."""
     claimed: set[ContentId] = set()
     findings: list[Finding] = []
     for analyzer in analyzers:
@@ -33,7 +39,9 @@ def find(data: AnalysisInput, analyzers: Sequence[Analyzer] = ANALYZERS) -> tupl
                 continue
             claimed.add(claim.content)
             groups.setdefault((claim.group, claim.content[0]), []).append(claim)
-        findings.extend(_finding(data, analyzer, key, claims) for key, claims in groups.items())
+        for key, claims in groups.items():
+            if sum(claim.size for claim in claims) >= min_bytes:
+                findings.append(_finding(data, analyzer, key, claims))
     findings.sort(key=lambda f: (-f.bytes, f.cause, f.layer if f.layer is not None else -1))
     return tuple(findings)
 

@@ -38,6 +38,10 @@ class ReadResult:
 
 
 LayerSink = Callable[[Layer], None]
+# Files smaller than this are not compared for duplicate content: hashing every small file
+# whose size happens to match another's would cost more than such duplicates waste.
+DUPLICATE_MIN_BYTES = 16 << 10
+_FILE = (0x30, 0x37)
 # What an eStargz layer adds to its tar for lazy pulling: a table of contents and a landmark.
 _ESTARGZ_ENTRIES = frozenset({"stargz.index.json", ".prefetch.landmark", ".no.prefetch.landmark"})
 
@@ -147,18 +151,29 @@ def _verify(
 def _hash_recurring(
     scans: list[LayerScan | None], refs: list[BlobRef | None]
 ) -> list[LayerScan | None]:
-    """Content digests where a path occurs in two or more layers: only there can a later layer
-    re-ship the same bytes, and only there does dive compare content."""
+    """Content digests where they can matter: where a path occurs in two or more layers (a later
+    layer may re-ship the same bytes, and dive compares content there), and where files of
+    DUPLICATE_MIN_BYTES or more have the same size (they may be the same bytes twice)."""
     occurrences: Counter[str] = Counter()
+    sizes: Counter[int] = Counter()
     for scan in scans:
         if scan is not None:
             occurrences.update({entry.path for entry in scan.entries})
+            sizes.update(
+                e.size
+                for e in scan.entries
+                if e.size >= DUPLICATE_MIN_BYTES and e.typeflag in _FILE
+            )
     result: list[LayerScan | None] = []
     for scan, ref in zip(scans, refs, strict=True):
         if scan is None or ref is None or scan.hashed:
             result.append(scan)
             continue
-        wanted = [i for i, entry in enumerate(scan.entries) if occurrences[entry.path] > 1]
+        wanted = [
+            i
+            for i, entry in enumerate(scan.entries)
+            if occurrences[entry.path] > 1 or sizes.get(entry.size, 0) > 1
+        ]
         result.append(fill_digests(ref, scan, wanted))
     return result
 

@@ -14,6 +14,17 @@ from bloatscope.model.report import Report, SizedPath
 from bloatscope.render.units import human_bytes, percent
 
 _COMMAND_WIDTH = 70
+CAUSE_LABELS = {
+    "overwritten": "overwritten in a later layer",
+    "metadata-only": "re-shipped by a chmod/chown/touch",
+    "deleted": "deleted in a later layer, still shipped",
+    "duplicate": "duplicate content",
+    "build-context": "build-context junk copied in",
+    "package-cache": "package-manager caches",
+    "installer-left": "installers and archives left behind",
+    "model-weights": "model weights in the image",
+    "runtime-unneeded": "files a runtime rarely needs",
+}
 
 
 def safe(text: str) -> str:
@@ -45,7 +56,7 @@ def title_line(report: Report) -> Text:
 def summary_line(report: Report) -> Text:
     """The sizes, which fit in 80 columns."""
     image = report.image
-    waste = report.reclaimable.total_bytes
+    waste = report.reclaimable_bytes
     text = Text()
     text.append(f"{human_bytes(image.size_bytes)} in {len(image.layers)} layers, ")
     text.append(f"{human_bytes(image.compressed_size_bytes)} compressed. ")
@@ -97,9 +108,9 @@ def waste_section(report: Report, top: int) -> RenderableType:
     ]
     by_cause: dict[str, int] = {}
     for finding in report.findings:
-        by_cause[finding.title] = by_cause.get(finding.title, 0) + finding.bytes
-    for title, size in sorted(by_cause.items(), key=lambda item: -item[1]):
-        parts.append(Text(f"  {human_bytes(size):>9}  {title}"))
+        by_cause[finding.cause] = by_cause.get(finding.cause, 0) + finding.bytes
+    for cause, size in sorted(by_cause.items(), key=lambda item: -item[1]):
+        parts.append(Text(f"  {human_bytes(size):>9}  {CAUSE_LABELS.get(cause, cause)}"))
     if not report.findings:
         parts.append(Text("  nothing found", style="green"))
     if report.findings:
