@@ -21,6 +21,7 @@ class AnalyzeOptions:
     workers: int = 0
     top: int = 10
     min_finding_bytes: int = 10_000  # smaller findings are not worth a line
+    findings: bool = True  # False: layers, sizes and dive's numbers only, a little faster
 
 
 def analyze(
@@ -29,7 +30,9 @@ def analyze(
     options = options or AnalyzeOptions()
     progress = progress or NullProgress()
     dive = DiveAccumulator()  # fed while layers are read
-    read_options = ReadOptions(options.platform, options.verify, options.workers)
+    read_options = ReadOptions(
+        options.platform, options.verify, options.workers, compare_same_sizes=options.findings
+    )
     result = read_image(reference, read_options, progress, dive.add)
     image, filesystem = result.image, result.filesystem
     progress.start("Analyzing", 3)
@@ -39,7 +42,7 @@ def analyze(
     visible = visible_content(nodes)
     waste = reclaimable(image, filesystem, result.changes, visible)
     data = AnalysisInput(image, filesystem, result.changes, nodes, visible, waste)
-    findings = find(data, min_bytes=options.min_finding_bytes)
+    findings = find(data, min_bytes=options.min_finding_bytes) if options.findings else ()
     progress.advance(1)
     final_size = sum(image.layers[layer].entries[index].size for layer, index in visible)
     report = Report(

@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
         "default 10kB); the reclaimable total counts only what is listed",
     )
     analyze_cmd.add_argument(
+        "--no-findings",
+        action="store_true",
+        help="skip the causes of waste: layers, sizes and dive's numbers only (a little faster)",
+    )
+    analyze_cmd.add_argument(
         "--top",
         type=_positive,
         default=10,
@@ -236,6 +241,7 @@ def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
     reference = args.image or sample_reference()
     options = AnalyzeOptions(
         min_finding_bytes=args.min_bytes,
+        findings=not args.no_findings,
         platform=args.platform,
         verify=args.verify,
         workers=args.workers,

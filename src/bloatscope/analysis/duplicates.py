@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim, Description
 from bloatscope.model.finding import Severity
 from bloatscope.model.tree import ContentId
-from bloatscope.reader.image_reader import DUPLICATE_MIN_BYTES
+from bloatscope.reader.hashing import DUPLICATE_MIN_BYTES
 
 
 class DuplicateAnalyzer(Analyzer):

@@ -7,7 +7,9 @@ import heapq
 from collections.abc import Sequence
 
 from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim
+from bloatscope.analysis.caches import PackageCacheAnalyzer
 from bloatscope.analysis.duplicates import DuplicateAnalyzer
+from bloatscope.analysis.installers import InstallerAnalyzer
 from bloatscope.analysis.shadowed import ShadowedAnalyzer
 from bloatscope.model.finding import Finding
 from bloatscope.model.report import ShadowCause
@@ -19,6 +21,8 @@ ANALYZERS: tuple[Analyzer, ...] = (
     ShadowedAnalyzer(ShadowCause.OVERWRITTEN),
     ShadowedAnalyzer(ShadowCause.METADATA_ONLY),
     ShadowedAnalyzer(ShadowCause.DELETED),
+    PackageCacheAnalyzer(),
+    InstallerAnalyzer(),
     DuplicateAnalyzer(),
 )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,7 +12,7 @@ from bloatscope.model.layer import Compression, Layer
 from bloatscope.model.tree import FileSystem, LayerChanges
 from bloatscope.progress import NullProgress, ProgressObserver
 from bloatscope.reader.config import ParsedConfig, parse_config
-from bloatscope.reader.hashing import fill_digests
+from bloatscope.reader.hashing import hash_where_needed
 from bloatscope.reader.layer import LayerScan
 from bloatscope.reader.manifest import ImagePlan, LayerPlan, plan_docker_archive, plan_oci_layout
 from bloatscope.reader.merge import Merger, SymlinkLoopError
@@ -27,7 +26,8 @@ from bloatscope.sources.reference import open_store, parse_reference
 class ReadOptions:
     platform: str | None = None
     verify: bool = False  # also check every diff_id (sha256 of each uncompressed layer)
-    workers: int = 0  # 0: chosen by the kind of layers (see _scan_in_order)
+    workers: int = 0  # 0: chosen by the kind of layers (see reader.scanning)
+    compare_same_sizes: bool = True  # hash files whose sizes collide, to find duplicates
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +38,6 @@ class ReadResult:
 
 
 LayerSink = Callable[[Layer], None]
-# Files smaller than this are not compared for duplicate content: hashing every small file
-# whose size happens to match another's would cost more than such duplicates waste.
-DUPLICATE_MIN_BYTES = 16 << 10
-_FILE = (0x30, 0x37)
 # What an eStargz layer adds to its tar for lazy pulling: a table of contents and a landmark.
 _ESTARGZ_ENTRIES = frozenset({"stargz.index.json", ".prefetch.landmark", ".no.prefetch.landmark"})
 
@@ -85,7 +81,8 @@ def read_image(
             collected = list(scans)
             for index, scan in enumerate(collected):
                 _verify(index, plan, config, scan, store.label)
-            for index, scan in enumerate(_hash_recurring(collected, refs)):
+            hashed = hash_where_needed(collected, refs, same_sizes=options.compare_same_sizes)
+            for index, scan in enumerate(hashed):
                 assembler.add(index, scan)
         return assembler.result()
     except SymlinkLoopError as exc:  # the merger knows layers, not files: name the file here
@@ -146,36 +143,6 @@ def _verify(
             f"(got {scan.diff_id})",
             path=label,
         )
-
-
-def _hash_recurring(
-    scans: list[LayerScan | None], refs: list[BlobRef | None]
-) -> list[LayerScan | None]:
-    """Content digests where they can matter: where a path occurs in two or more layers (a later
-    layer may re-ship the same bytes, and dive compares content there), and where files of
-    DUPLICATE_MIN_BYTES or more have the same size (they may be the same bytes twice)."""
-    occurrences: Counter[str] = Counter()
-    sizes: Counter[int] = Counter()
-    for scan in scans:
-        if scan is not None:
-            occurrences.update({entry.path for entry in scan.entries})
-            sizes.update(
-                e.size
-                for e in scan.entries
-                if e.size >= DUPLICATE_MIN_BYTES and e.typeflag in _FILE
-            )
-    result: list[LayerScan | None] = []
-    for scan, ref in zip(scans, refs, strict=True):
-        if scan is None or ref is None or scan.hashed:
-            result.append(scan)
-            continue
-        wanted = [
-            i
-            for i, entry in enumerate(scan.entries)
-            if occurrences[entry.path] > 1 or sizes.get(entry.size, 0) > 1
-        ]
-        result.append(fill_digests(ref, scan, wanted))
-    return result
 
 
 class _Assembler:
