@@ -79,7 +79,7 @@ def test_analyze_without_an_image_reads_the_sample(run: Run) -> None:
     code, out, err = run("analyze")
     assert (code, err) == (0, "")
     assert out.startswith(f"{SAMPLE}  (oci-archive, linux/amd64)\n2.55 MB in 12 layers, ")
-    assert "279 kB reclaimable" in out
+    assert "369 kB reclaimable" in out
     for section in ("Layers", "Largest files", "Largest directories", "Waste", "dive-compatible"):
         assert section in out
 
@@ -145,19 +145,25 @@ def test_sample_reclaimable_bytes_are_what_its_dockerfile_says(run: Run) -> None
     assert set(waste) == {
         "overwritten", "deleted", "pip cache", "apt cache", "dir recreated", "chmod only",
     }  # fmt: skip
-    # bytes a later layer overwrote, deleted or re-shipped; caches still visible come later
+    # bytes a later layer overwrote, deleted or re-shipped (the "reclaimable" breakdown of
+    # shadowed bytes), and with the caches still visible, every finding
     shadowing = ("overwritten", "deleted", "dir recreated", "chmod only")
     expected = sum(waste[cause][0] for cause in shadowing)
     assert expected == 131_072 + 65_536 + 32_768 + 49_152 == 278_528
+    everything = sum(size for size, _layer in waste.values())
+    assert everything == expected + 40_960 + 49_152 == 368_640
 
     document = json_of(run, "analyze", "--format", "json")
-    assert document["image"]["reclaimable_bytes"] == expected
+    assert document["image"]["reclaimable_bytes"] == everything
+    caches = {f["kind"]: f for f in document["findings"] if f["cause"] == "package-cache"}
+    assert (caches["pip"]["bytes"], caches["pip"]["layer"]) == waste["pip cache"]
+    assert (caches["apt-archives"]["bytes"], caches["apt-archives"]["layer"]) == waste["apt cache"]
     assert document["reclaimable"]["total_bytes"] == expected
     assert sum(document["reclaimable"]["by_cause"].values()) == expected
     assert document["reclaimable"]["by_cause"]["metadata-only"] == waste["chmod only"][0]
     per_layer = {layer["index"]: layer["reclaimable_bytes"] for layer in document["layers"]}
     assert {i: b for i, b in per_layer.items() if b} == {
-        waste[cause][1]: waste[cause][0] for cause in shadowing
+        layer: size for size, layer in waste.values()
     }
     assert {(f["path"], f["size_bytes"]) for f in document["reclaimable"]["files"]} == {
         ("/app/model.bin", 131_072),
@@ -365,7 +371,7 @@ def test_module_runs_the_sample_without_colour() -> None:
     result = python_m("analyze", env=plain_env(NO_COLOR="1"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(str(SAMPLE).encode())
-    assert b"\n2.55 MB in 12 layers, 1.67 MB compressed. 279 kB reclaimable" in result.stdout
+    assert b"\n2.55 MB in 12 layers, 1.67 MB compressed. 369 kB reclaimable" in result.stdout
     assert b"\x1b" not in result.stdout
     assert b"\x1b" not in result.stderr
 

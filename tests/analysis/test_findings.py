@@ -113,7 +113,8 @@ def test_json_findings_carry_the_contract_keys(
         ["/opt/blob-b"],
         "high",
     )
-    assert len(findings) == len(waste_zoo.findings)
+    # the CLI leaves out findings under 10 kB; the fixture lists them all
+    assert len(findings) == len([f for f in waste_zoo.findings if f.bytes >= 10_000])
 
 
 def test_waste_zoo_duplicate_blob(waste_zoo: Report) -> None:

@@ -8,8 +8,11 @@ from collections.abc import Sequence
 
 from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim
 from bloatscope.analysis.caches import PackageCacheAnalyzer
+from bloatscope.analysis.context_junk import BuildContextAnalyzer
 from bloatscope.analysis.duplicates import DuplicateAnalyzer
 from bloatscope.analysis.installers import InstallerAnalyzer
+from bloatscope.analysis.model_weights import ModelWeightsAnalyzer
+from bloatscope.analysis.runtime_extras import RuntimeExtrasAnalyzer
 from bloatscope.analysis.shadowed import ShadowedAnalyzer
 from bloatscope.model.finding import Finding
 from bloatscope.model.report import ShadowCause
@@ -21,9 +24,12 @@ ANALYZERS: tuple[Analyzer, ...] = (
     ShadowedAnalyzer(ShadowCause.OVERWRITTEN),
     ShadowedAnalyzer(ShadowCause.METADATA_ONLY),
     ShadowedAnalyzer(ShadowCause.DELETED),
+    BuildContextAnalyzer(),
     PackageCacheAnalyzer(),
     InstallerAnalyzer(),
+    ModelWeightsAnalyzer(),
     DuplicateAnalyzer(),
+    RuntimeExtrasAnalyzer(),
 )
 
 PATHS_LISTED = 5

@@ -82,3 +82,7 @@ class Report:
     @property
     def reclaimable_bytes(self) -> int:
         return sum(finding.bytes for finding in self.findings)
+
+    def reclaimable_in_layer(self, layer: int) -> int:
+        """The bytes of the findings a layer shipped."""
+        return sum(f.bytes for f in self.findings if f.layer == layer)

@@ -110,7 +110,7 @@ def report_document(report: Report) -> dict[str, Any]:
         "tool": {"name": "bloatscope", "version": __version__},
         "image": image_document(report),
         "layers": [
-            layer_document(layer, changes, waste.by_layer[layer.index])
+            layer_document(layer, changes, report.reclaimable_in_layer(layer.index))
             for layer, changes in zip(image.layers, report.changes, strict=True)
         ],
         "history": [history_document(entry) for entry in image.history],

@@ -71,7 +71,7 @@ def layer_table(report: Report, width: int | None) -> Table:
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("Command", overflow="ellipsis", no_wrap=True, ratio=1, min_width=20)
     for layer, changes in zip(report.image.layers, report.changes, strict=True):
-        shadowed = report.reclaimable.by_layer[layer.index]
+        shadowed = report.reclaimable_in_layer(layer.index)
         table.add_row(
             str(layer.index),
             human_bytes(layer.size_bytes),
