@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bloatscope.model.finding import Severity
 from bloatscope.model.image import Image
 from bloatscope.model.report import Reclaimable
 from bloatscope.model.tree import ContentId, FileSystem, FsNode, LayerChanges
+
+_FILE = (0x30, 0x37)
+# A regular file of the final tree that holds bytes, as (path without a leading slash, size,
+# content). Hardlinks are left out: their target is listed. Plain tuples, built once per image.
+VisibleFile = tuple[str, int, ContentId]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +30,19 @@ class AnalysisInput:
     nodes: list[tuple[str, FsNode]]
     visible: set[ContentId]
     shadowed: Reclaimable
+    files: tuple[VisibleFile, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # listed once, so each analyzer's pass is over the files that hold bytes only
+        files = []
+        for path, node in self.nodes:
+            entry = node.entry
+            # a regular file (not a hardlink to one) with bytes; what FsNode.size computes
+            if node.content is not None and entry is not None and entry.typeflag in _FILE:
+                size = entry.size
+                if size > 0:
+                    files.append((path, size, node.content))
+        object.__setattr__(self, "files", tuple(files))
 
 
 @dataclass(frozen=True, slots=True)

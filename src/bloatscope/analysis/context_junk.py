@@ -111,10 +111,8 @@ def _venv_roots(data: AnalysisInput, layers: dict[int, str]) -> tuple[str, ...]:
     """Directories holding a pyvenv.cfg in a context layer: virtualenvs by any name."""
     roots = [
         path[: -len("pyvenv.cfg")]
-        for path, node in data.nodes
-        if node.content is not None
-        and node.content[0] in layers
-        and (path == "pyvenv.cfg" or path.endswith("/pyvenv.cfg"))
+        for path, _size, content in data.files
+        if content[0] in layers and (path == "pyvenv.cfg" or path.endswith("/pyvenv.cfg"))
     ]
     return tuple(root for root in roots if root)
 
@@ -154,12 +152,8 @@ class BuildContextAnalyzer(Analyzer):
         if not layers:
             return
         venvs = _venv_roots(data, layers)
-        for path, node in data.nodes:
-            content = node.content
-            if content is None or content[0] not in layers:
-                continue
-            size = node.size
-            if size <= 0:
+        for path, size, content in data.files:
+            if content[0] not in layers:
                 continue
             found = _match(path, size, venvs)
             if found is None:

@@ -20,14 +20,13 @@ class DuplicateAnalyzer(Analyzer):
     def claims(self, data: AnalysisInput) -> Iterator[Claim]:
         copies: dict[tuple[int, int], list[tuple[ContentId, str]]] = {}
         seen: set[ContentId] = set()
-        for path, node in data.nodes:
-            content = node.content
-            if content is None or content in seen or node.size < DUPLICATE_MIN_BYTES:
+        for path, size, content in data.files:
+            if size < DUPLICATE_MIN_BYTES or content in seen:
                 continue
             seen.add(content)  # a hardlinked inode is one content, counted at one path
             digest = data.image.layers[content[0]].entries[content[1]].digest
             if digest is not None:
-                copies.setdefault((node.size, digest), []).append((content, "/" + path))
+                copies.setdefault((size, digest), []).append((content, "/" + path))
         for (size, _digest), found in copies.items():
             if len(found) < 2:
                 continue

@@ -74,19 +74,16 @@ class InstallerAnalyzer(Analyzer):
 
     def claims(self, data: AnalysisInput) -> Iterator[Claim]:
         places = _places(data.image.config.working_dir)
-        for path, node in data.nodes:
+        for path, size, content in data.files:
             # the place test first: one startswith rules out nearly every path
             if not path.startswith(places):
-                continue
-            content = node.content
-            if content is None or node.size <= 0:
                 continue
             kind = installer_kind(path)
             if kind is None or cache_kind(path) is not None or path.startswith("root/.cache/"):
                 continue
             if any(part in "/" + path for part in _RUNTIME_DIRS):
                 continue
-            yield Claim(kind, content, "/" + path, node.size)
+            yield Claim(kind, content, "/" + path, size)
 
     def describe(self, group: str, paths: tuple[str, ...]) -> Description:
         del paths

@@ -32,11 +32,7 @@ class ModelWeightsAnalyzer(Analyzer):
 
     def claims(self, data: AnalysisInput) -> Iterator[Claim]:
         floor = max(self.min_bytes, 1)
-        for path, node in data.nodes:
-            content = node.content
-            if content is None:
-                continue
-            size = node.size
+        for path, size, content in data.files:
             # size first: almost every file is far below the threshold, so this is the cheap
             # test that rejects nearly all of them
             if size < floor or not path.endswith(_SUFFIXES):

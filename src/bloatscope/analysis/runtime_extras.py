@@ -101,15 +101,9 @@ class RuntimeExtrasAnalyzer(Analyzer):
     cause = "runtime-unneeded"
 
     def claims(self, data: AnalysisInput) -> Iterator[Claim]:
-        for path, node in data.nodes:
-            content = node.content
-            if content is None:
-                continue
+        for path, size, content in data.files:
             kind = _kind(path)
-            if kind is None:
-                continue
-            size = node.size  # a property: only worth reading for the few matches
-            if size > 0:
+            if kind is not None:
                 yield Claim(kind, content, "/" + path, size)
 
     def describe(self, group: str, paths: tuple[str, ...]) -> Description:
