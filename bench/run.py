@@ -115,6 +115,10 @@ def bloatscope_command(path: str, output: str) -> list[str]:
     return [exe, "analyze", "--quiet", "--format", "json", "--output", output, path]
 
 
+def no_findings_command(path: str, output: str) -> list[str]:
+    return [*bloatscope_command(path, output), "--no-findings"]
+
+
 def dive_command(path: str, output: str) -> list[str]:
     exe = shutil.which("dive") or "dive"
     return [exe, "--ci", "--json", output, f"docker-archive://{path}"]
@@ -172,6 +176,11 @@ def main() -> None:
     parser.add_argument("--images", nargs="+", default=["naive-bert"])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument(
+        "--findings-overhead",
+        action="store_true",
+        help="also time analyze against analyze --no-findings (the causes' share of the time)",
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -179,6 +188,16 @@ def main() -> None:
         for image in args.images:
             archive = os.path.join(CORPUS, f"{image}.docker.tar")
             layout = os.path.join(CORPUS, f"{image}.oci")
+            if os.path.exists(archive) and args.findings_overhead:
+                rows.append(
+                    compare(
+                        f"{image}.docker.tar",
+                        bloatscope_command(archive, out),
+                        no_findings_command(archive, out),
+                        "without-findings",
+                        args.repeat,
+                    )
+                )
             if os.path.exists(archive):
                 rows.append(
                     compare(

@@ -37,6 +37,7 @@ def analyze(
     image, filesystem = result.image, result.filesystem
     progress.start("Analyzing", 3)
     dive_stats = dive.result()
+    del dive  # its per-path tables are the largest structures left; free them before findings
     progress.advance(1)
     nodes = filesystem.walk()
     visible = visible_content(nodes)

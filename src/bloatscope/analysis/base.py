@@ -7,6 +7,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bloatscope.model.finding import Severity
 from bloatscope.model.image import Image
@@ -45,9 +46,9 @@ class AnalysisInput:
         object.__setattr__(self, "files", tuple(files))
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """These bytes (a regular file's content, by layer and entry) are waste of this kind."""
+class Claim(NamedTuple):
+    """These bytes (a regular file's content, by layer and entry) are waste of this kind. A
+    NamedTuple: an image can yield tens of thousands of claims."""
 
     group: str
     content: ContentId

@@ -213,7 +213,9 @@ class DiveAccumulator:
         self._stack.stack(nodes, paths)
 
     def result(self) -> DiveStats:
-        return _summarize(self._sizes, self._found, self._inefficient)
+        stats = _summarize(self._sizes, self._found, self._inefficient)
+        self._stack = _Stack()  # the stacked tree is only needed while layers come in
+        return stats
 
 
 def dive_stats(image: Image) -> DiveStats:
