@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from bloatscope.analysis.base import AnalysisInput
 from bloatscope.analysis.dive import DiveAccumulator
-from bloatscope.analysis.findings import find
+from bloatscope.analysis.findings import analyzers, find
 from bloatscope.analysis.largest import largest_directories, largest_files
+from bloatscope.analysis.model_weights import DEFAULT_MIN_BYTES as MODEL_MIN_BYTES
 from bloatscope.analysis.reclaimable import reclaimable, visible_content
 from bloatscope.model.report import Report
 from bloatscope.progress import NullProgress, ProgressObserver
@@ -21,6 +22,7 @@ class AnalyzeOptions:
     workers: int = 0
     top: int = 10
     min_finding_bytes: int = 10_000  # smaller findings are not worth a line
+    model_min_bytes: int = MODEL_MIN_BYTES  # weight files this large are reported
     findings: bool = True  # False: layers, sizes and dive's numbers only, a little faster
 
 
@@ -43,7 +45,11 @@ def analyze(
     visible = visible_content(nodes)
     waste = reclaimable(image, filesystem, result.changes, visible)
     data = AnalysisInput(image, filesystem, result.changes, nodes, visible, waste)
-    findings = find(data, min_bytes=options.min_finding_bytes) if options.findings else ()
+    findings = (
+        find(data, analyzers(options.model_min_bytes), options.min_finding_bytes)
+        if options.findings
+        else ()
+    )
     progress.advance(1)
     final_size = sum(image.layers[layer].entries[index].size for layer, index in visible)
     report = Report(

@@ -125,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
         "default 10kB); the reclaimable total counts only what is listed",
     )
     analyze_cmd.add_argument(
+        "--model-size",
+        type=_size,
+        default=50_000_000,
+        metavar="SIZE",
+        help="report model weight files (.safetensors, .bin, .pt, .onnx, .gguf, ...) of SIZE "
+        "or more (default 50MB)",
+    )
+    analyze_cmd.add_argument(
         "--no-findings",
         action="store_true",
         help="skip the causes of waste: layers, sizes and dive's numbers only (a little faster)",
@@ -242,6 +250,7 @@ def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
     options = AnalyzeOptions(
         min_finding_bytes=args.min_bytes,
         findings=not args.no_findings,
+        model_min_bytes=args.model_size,
         platform=args.platform,
         verify=args.verify,
         workers=args.workers,

@@ -150,3 +150,21 @@ def test_min_bytes_leaves_small_findings_out_of_the_total(corpus_dir: Path) -> N
     assert report.findings
     assert all(f.bytes >= 1_000_000 for f in report.findings)
     assert report.reclaimable_bytes == sum(f.bytes for f in report.findings)
+
+
+def test_model_size_option_sets_the_weights_threshold(tmp_path: Path) -> None:
+    weights = bytes(range(256)) * 4096  # 1,048,576 bytes
+    layer = Layer().dir("models").file("models/classifier.safetensors", weights).build()
+    archive = write_skopeo_archive(tmp_path / "x.tar", Image([layer]))
+    default = analyze(str(archive))
+    assert [f for f in default.findings if f.cause == "model-weights"] == []
+    low = analyze(str(archive), AnalyzeOptions(model_min_bytes=1_000_000))
+    found = [(f.bytes, f.paths) for f in low.findings if f.cause == "model-weights"]
+    assert found == [(1_048_576, ("/models/classifier.safetensors",))]
+    out = tmp_path / "r.json"
+    assert (
+        main(["analyze", "-q", "-f", "json", "--model-size", "1MB", "-o", str(out), str(archive)])
+        == 0
+    )
+    document = json.loads(out.read_text())
+    assert [f["cause"] for f in document["findings"]] == ["model-weights"]

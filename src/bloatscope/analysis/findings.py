@@ -11,6 +11,7 @@ from bloatscope.analysis.caches import PackageCacheAnalyzer
 from bloatscope.analysis.context_junk import BuildContextAnalyzer
 from bloatscope.analysis.duplicates import DuplicateAnalyzer
 from bloatscope.analysis.installers import InstallerAnalyzer
+from bloatscope.analysis.model_weights import DEFAULT_MIN_BYTES as MODEL_MIN_BYTES
 from bloatscope.analysis.model_weights import ModelWeightsAnalyzer
 from bloatscope.analysis.runtime_extras import RuntimeExtrasAnalyzer
 from bloatscope.analysis.shadowed import ShadowedAnalyzer
@@ -18,19 +19,25 @@ from bloatscope.model.finding import Finding
 from bloatscope.model.report import ShadowCause
 from bloatscope.model.tree import ContentId
 
-# Precedence: the first analyzer to claim a content counts it. Shadowed bytes come first (no
-# other cause can remove them), then causes found by path, most specific first.
-ANALYZERS: tuple[Analyzer, ...] = (
-    ShadowedAnalyzer(ShadowCause.OVERWRITTEN),
-    ShadowedAnalyzer(ShadowCause.METADATA_ONLY),
-    ShadowedAnalyzer(ShadowCause.DELETED),
-    BuildContextAnalyzer(),
-    PackageCacheAnalyzer(),
-    InstallerAnalyzer(),
-    ModelWeightsAnalyzer(),
-    DuplicateAnalyzer(),
-    RuntimeExtrasAnalyzer(),
-)
+
+def analyzers(model_min_bytes: int = MODEL_MIN_BYTES) -> tuple[Analyzer, ...]:
+    """Every analyzer, in precedence order: the first to claim a content counts it. Shadowed
+    bytes come first (no other cause can remove them), then causes found by path, the most
+    specific first, and the broad low-severity kinds last."""
+    return (
+        ShadowedAnalyzer(ShadowCause.OVERWRITTEN),
+        ShadowedAnalyzer(ShadowCause.METADATA_ONLY),
+        ShadowedAnalyzer(ShadowCause.DELETED),
+        BuildContextAnalyzer(),
+        PackageCacheAnalyzer(),
+        InstallerAnalyzer(),
+        ModelWeightsAnalyzer(model_min_bytes),
+        DuplicateAnalyzer(),
+        RuntimeExtrasAnalyzer(),
+    )
+
+
+ANALYZERS = analyzers()
 
 PATHS_LISTED = 5
 
