@@ -51,14 +51,15 @@ def analyze(
         else ()
     )
     progress.advance(1)
-    final_size = sum(image.layers[layer].entries[index].size for layer, index in visible)
+    entries = [layer.entries for layer in image.layers]
+    final_size = sum(entries[layer][index].size for layer, index in visible)
     report = Report(
         image=image,
         filesystem=filesystem,
         changes=result.changes,
         dive=dive_stats,
         reclaimable=waste,
-        largest_files=largest_files(nodes, options.top),
+        largest_files=largest_files(data.files, options.top),
         largest_directories=largest_directories(nodes, options.top),
         final_size_bytes=final_size,
         findings=findings,

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 
 from bloatscope.model.report import SizedPath
-from bloatscope.model.tree import FsNode
+from bloatscope.model.tree import ContentId, FsNode
 
 
-def largest_files(nodes: list[tuple[str, FsNode]], limit: int = 10) -> tuple[SizedPath, ...]:
-    sized = ((node.size, path, node.layer) for path, node in nodes if node.size)
-    top = heapq.nlargest(limit, sized)
-    return tuple(SizedPath("/" + path, size, layer) for size, path, layer in top)
+def largest_files(
+    files: Sequence[tuple[str, int, ContentId]], limit: int = 10
+) -> tuple[SizedPath, ...]:
+    """From the files that hold bytes (AnalysisInput.files), the largest, with the layer whose
+    bytes the final image shows."""
+    top = heapq.nlargest(limit, files, key=lambda item: (item[1], item[0]))
+    return tuple(SizedPath("/" + path, size, content[0]) for path, size, content in top)
 
 
 def directory_sizes(nodes: list[tuple[str, FsNode]]) -> dict[str, int]:
