@@ -38,6 +38,7 @@ class Run:
     seconds: float
     tree_peak_bytes: int  # peak of the summed PSS of the process tree
     max_rss_bytes: int  # ru_maxrss of the largest process, from the kernel
+    cpu_seconds: float = 0.0  # user + system, worker processes included
 
 
 def _pss(pid: int) -> int:
@@ -97,7 +98,7 @@ def measure(command: list[str], *, sample_memory: bool) -> Run:
     stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{stderr}")
-    return Run(seconds, peak, usage.ru_maxrss * 1024)
+    return Run(seconds, peak, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime)
 
 
 def best(timed: list[Run], sampled: list[Run]) -> Run:
@@ -107,6 +108,7 @@ def best(timed: list[Run], sampled: list[Run]) -> Run:
         statistics.median(r.seconds for r in timed),
         max(r.tree_peak_bytes for r in sampled),
         max(r.max_rss_bytes for r in sampled),
+        statistics.median(r.cpu_seconds for r in timed),
     )
 
 
@@ -165,6 +167,7 @@ def compare(
         "bloatscope s": f"{a.seconds:.2f}",
         f"{label} s": f"{b.seconds:.2f}",
         "time ratio": f"{a.seconds / b.seconds:.2f}x",
+        "cpu ratio": f"{a.cpu_seconds / b.cpu_seconds:.2f}x",
         "bloatscope peak": f"{mb(a.tree_peak_bytes)} ({mb(a.max_rss_bytes)})",
         f"{label} peak": f"{mb(b.tree_peak_bytes)} ({mb(b.max_rss_bytes)})",
         "memory ratio": f"{a.tree_peak_bytes / b.tree_peak_bytes:.2f}x",

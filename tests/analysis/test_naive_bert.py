@@ -1,6 +1,6 @@
 """The acceptance checks of the causes issue on naive-bert, the image the seed article analyzes.
-It is 3.5 GB and takes minutes to build (../shared/corpus/build.sh naive-bert), so CI's corpus
-leaves it out and these tests skip where it has not been built."""
+It is 3.5 GB and takes minutes to build (../shared/corpus/build.sh naive-bert): scripts/test.sh
+builds it, so under CI a missing image is an error; elsewhere these tests skip."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ _CORPUS = Path(
 )
 NAIVE_BERT = _CORPUS / "naive-bert.docker.tar"
 
-pytestmark = pytest.mark.skipif(
-    not NAIVE_BERT.exists(), reason=f"{NAIVE_BERT} not built (corpus/build.sh naive-bert)"
-)
-
 
 @pytest.fixture(scope="module")
 def report() -> Report:
+    if not NAIVE_BERT.exists():
+        reason = f"{NAIVE_BERT} is not built (../shared/corpus/build.sh naive-bert)"
+        if os.environ.get("CI", "").strip().lower() in ("true", "1"):
+            pytest.fail(f"{reason}; CI builds it, so this is an error")
+        pytest.skip(reason)
     return analyze(str(NAIVE_BERT), AnalyzeOptions(min_finding_bytes=0))
 
 
