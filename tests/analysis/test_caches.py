@@ -58,11 +58,7 @@ CACHED: dict[str, str | None] = {
 
 
 def _input(report: Report) -> AnalysisInput:
-    nodes = report.filesystem.walk()
-    visible = {node.content for _path, node in nodes if node.content is not None}
-    return AnalysisInput(
-        report.image, report.filesystem, report.changes, nodes, visible, report.reclaimable
-    )
+    return AnalysisInput.from_report(report)
 
 
 @pytest.mark.parametrize("path", sorted(CACHED))

@@ -82,14 +82,7 @@ def test_a_content_counts_for_the_first_analyzer_only(tmp_path: Path) -> None:
         Image([Layer().file("a", b"1" * 10).file("b", b"2" * 20).build(), Layer().build()]),
     )
     report = analyze(str(archive))
-    data = AnalysisInput(
-        report.image,
-        report.filesystem,
-        report.changes,
-        report.filesystem.walk(),
-        {node.content for _p, node in report.filesystem.walk() if node.content},
-        report.reclaimable,
-    )
+    data = AnalysisInput.from_report(report)
     findings = find(data, (_Greedy("first"), _Greedy("second")))
     assert [(f.cause, f.bytes, f.path_count, f.layer) for f in findings] == [("first", 30, 2, 0)]
     assert findings[0].paths == ("/b", "/a")  # biggest first

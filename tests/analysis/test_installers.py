@@ -44,11 +44,7 @@ LEFT: dict[str, str | None] = {
 
 
 def _input(report: Report) -> AnalysisInput:
-    nodes = report.filesystem.walk()
-    visible = {node.content for _path, node in nodes if node.content is not None}
-    return AnalysisInput(
-        report.image, report.filesystem, report.changes, nodes, visible, report.reclaimable
-    )
+    return AnalysisInput.from_report(report)
 
 
 def _image(tmp_path: Path, layers: list[Layer], workdir: str = "/app") -> Report:

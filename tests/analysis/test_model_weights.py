@@ -18,11 +18,7 @@ from synth import Image, Layer, write_skopeo_archive
 def analysis_input(tmp_path: Path, layers: list[bytes], commands: list[str]) -> AnalysisInput:
     image = Image(layers, history=[{"created_by": command} for command in commands])
     report = analyze(str(write_skopeo_archive(tmp_path / "image.tar", image)))
-    nodes = report.filesystem.walk()
-    visible = {node.content for _path, node in nodes if node.content}
-    return AnalysisInput(
-        report.image, report.filesystem, report.changes, nodes, visible, report.reclaimable
-    )
+    return AnalysisInput.from_report(report)
 
 
 def _layer(files: dict[str, int]) -> bytes:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from bloatscope.model.finding import Severity
 from bloatscope.model.image import Image
-from bloatscope.model.report import Reclaimable
+from bloatscope.model.report import Reclaimable, Report
 from bloatscope.model.tree import ContentId, FileSystem, FsNode, LayerChanges
 
 _FILE = (0x30, 0x37)
@@ -44,6 +44,15 @@ class AnalysisInput:
                 if size > 0:
                     files.append((path, size, node.content))
         object.__setattr__(self, "files", tuple(files))
+
+    @classmethod
+    def from_report(cls, report: Report) -> AnalysisInput:
+        """The input to run analyzers on an analyzed image again (a script's own, say)."""
+        nodes = report.filesystem.walk()
+        visible = {node.content for _path, node in nodes if node.content is not None}
+        return cls(
+            report.image, report.filesystem, report.changes, nodes, visible, report.reclaimable
+        )
 
 
 class Claim(NamedTuple):
