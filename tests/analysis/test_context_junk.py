@@ -7,20 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bloatscope.analysis.base import AnalysisInput
+from analysis.support import analysis_input
 from bloatscope.analysis.context_junk import BuildContextAnalyzer
 from bloatscope.analysis.findings import find
-from bloatscope.api import analyze
 from bloatscope.model.finding import Finding, Severity
-from synth import Image, Layer, write_skopeo_archive
+from synth import Layer
 
 MB = 1_000_000
-
-
-def analysis_input(tmp_path: Path, layers: list[bytes], commands: list[str]) -> AnalysisInput:
-    image = Image(layers, history=[{"created_by": command} for command in commands])
-    report = analyze(str(write_skopeo_archive(tmp_path / "image.tar", image)))
-    return AnalysisInput.from_report(report)
 
 
 def _context_layer() -> bytes:

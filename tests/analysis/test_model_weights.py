@@ -5,20 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bloatscope.analysis.base import AnalysisInput
+from analysis.support import analysis_input
 from bloatscope.analysis.context_junk import BuildContextAnalyzer
 from bloatscope.analysis.findings import find
 from bloatscope.analysis.model_weights import ModelWeightsAnalyzer
 from bloatscope.analysis.runtime_extras import RuntimeExtrasAnalyzer
-from bloatscope.api import analyze
 from bloatscope.model.finding import Severity
-from synth import Image, Layer, write_skopeo_archive
-
-
-def analysis_input(tmp_path: Path, layers: list[bytes], commands: list[str]) -> AnalysisInput:
-    image = Image(layers, history=[{"created_by": command} for command in commands])
-    report = analyze(str(write_skopeo_archive(tmp_path / "image.tar", image)))
-    return AnalysisInput.from_report(report)
+from synth import Layer
 
 
 def _layer(files: dict[str, int]) -> bytes:
