@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import re
 import subprocess
 import sys
 import tarfile
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -17,7 +20,7 @@ import xxhash
 from bloatscope.model.entry import EntryType
 from bloatscope.model.layer import Compression
 from bloatscope.reader.hashing import fill_digests
-from bloatscope.reader.layer import EMPTY_DIGEST, normalize_path, scan_layer
+from bloatscope.reader.layer import EMPTY_DIGEST, Capture, normalize_path, scan_layer
 from bloatscope.reader.tarfields import TarFormatError
 from bloatscope.sources.base import BlobRef
 from synth import (
@@ -308,3 +311,33 @@ def test_a_million_entries_stream_in_bounded_memory(tmp_path: Path) -> None:
     assert count == files == ENTRY_COUNT
     assert tar_bytes == ENTRY_COUNT * 512 + 1024
     assert peak < PEAK_RSS_BOUND, f"peak RSS {peak >> 20} MiB"
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip", "zstd"])
+def test_capture_keeps_the_bytes_of_matching_files_only(compression: str) -> None:
+    status = b"Package: a\nVersion: 1\n" * 1000  # spans reads of the walker's buffer
+    layer = (
+        Layer()
+        .dir("var/lib/dpkg")
+        .file("./var/lib/dpkg/status", status)
+        .file("var/lib/dpkg/status-old", b"old")
+        .file("var/lib/dpkg/info/big.list", b"x" * 40_000)
+        .file("etc/status", b"not a database")
+        .symlink("var/lib/dpkg/info/link.list", "big.list")
+        .file("after", b"tail")
+    ).build()
+    pattern = re.compile(rb"^var/lib/dpkg/(?:status|info/[^/]+\.list)$")
+    with tempfile.NamedTemporaryFile() as handle:
+        handle.write(compress(layer, compression))
+        handle.flush()
+        ref = BlobRef(handle.name, 0, os.path.getsize(handle.name), "layer")
+        result = scan_layer(
+            ref, verify_blob=False, verify_diff_id=False, capture=Capture(pattern, 30_000)
+        )
+    # big.list is over the limit, the symlink has no bytes, the others do not match
+    assert result.captured == {"var/lib/dpkg/status": status}
+    by_path = {entry.path: entry for entry in result.entries}
+    assert by_path["after"].size == 4  # the walk goes on past a captured payload
+    if compression != "none":  # a streamed scan still hashes what it captured
+        assert by_path["var/lib/dpkg/status"].digest == xxhash.xxh3_64_intdigest(status)
+    assert pickle.loads(pickle.dumps(result)).captured == result.captured

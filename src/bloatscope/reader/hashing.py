@@ -111,6 +111,7 @@ def fill_digests(ref: BlobRef, scan: LayerScan, wanted: Iterable[int]) -> LayerS
         scan.blob_digest,
         scan.diff_id,
         scan.hashed,
+        scan.captured,
     )
 
 

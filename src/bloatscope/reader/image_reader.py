@@ -13,7 +13,7 @@ from bloatscope.model.tree import FileSystem, LayerChanges
 from bloatscope.progress import NullProgress, ProgressObserver
 from bloatscope.reader.config import ParsedConfig, parse_config
 from bloatscope.reader.hashing import hash_where_needed
-from bloatscope.reader.layer import LayerScan
+from bloatscope.reader.layer import Capture, LayerScan
 from bloatscope.reader.manifest import ImagePlan, LayerPlan, plan_docker_archive, plan_oci_layout
 from bloatscope.reader.merge import Merger, SymlinkLoopError
 from bloatscope.reader.platforms import parse_platform
@@ -28,6 +28,7 @@ class ReadOptions:
     verify: bool = False  # also check every diff_id (sha256 of each uncompressed layer)
     workers: int = 0  # 0: chosen by the kind of layers (see reader.scanning)
     compare_same_sizes: bool = True  # hash files whose sizes collide, to find duplicates
+    capture: Capture | None = None  # files whose bytes to keep (package databases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class ReadResult:
     image: Image
     filesystem: FileSystem
     changes: tuple[LayerChanges, ...]
+    captured: tuple[dict[str, bytes], ...] = ()  # per layer: path -> bytes of captured files
 
 
 LayerSink = Callable[[Layer], None]
@@ -71,6 +73,7 @@ def read_image(
             workers=options.workers,
             streamed=streamed,
             progress=progress,
+            capture=options.capture,
         )
         if streamed:
             # every blob is decoded anyway, so every file came with its digest: no second pass
@@ -160,6 +163,7 @@ class _Assembler:
         self._layers: list[Layer] = []
         self._changes: list[LayerChanges] = []
         self._missing: list[int] = []
+        self._captured: list[dict[str, bytes]] = []
 
     def add(self, index: int, scan: LayerScan | None) -> None:
         layer_plan = self._plan.layers[index]
@@ -183,6 +187,7 @@ class _Assembler:
             entries=entries,
         )
         self._layers.append(layer)
+        self._captured.append(scan.captured if scan is not None else {})
         if self._on_layer is not None:
             self._on_layer(layer)
 
@@ -201,4 +206,6 @@ class _Assembler:
             layers=tuple(self._layers),
             warnings=tuple(warnings),
         )
-        return ReadResult(image, self._merger.filesystem(), tuple(self._changes))
+        return ReadResult(
+            image, self._merger.filesystem(), tuple(self._changes), tuple(self._captured)
+        )

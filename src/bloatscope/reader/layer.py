@@ -8,7 +8,8 @@ where needed. A compressed blob must be decoded anyway, so every file is hashed 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import xxhash
@@ -33,22 +34,35 @@ class LayerScan:
     blob_digest: str | None  # computed while reading, when asked
     diff_id: str | None  # sha256 of the tar, computed when asked
     hashed: bool  # every regular entry carries its content digest
+    # The content of the entries the capture pattern named (package databases), by path; the
+    # last entry of a path in the layer wins, as it does when the layer is applied.
+    captured: dict[str, bytes] = field(default_factory=dict)
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # Scans travel back from worker processes. Plain tuples pickle in half the time of
         # NamedTuples (no class reference per entry); the entries are rebuilt on arrival.
         rows = tuple(map(tuple, self.entries))
         rest = (self.tar_bytes, self.compression, self.blob_bytes, self.blob_digest, self.diff_id)
-        return (_rebuild_scan, (rows, rest, self.hashed))
+        return (_rebuild_scan, (rows, rest, self.hashed, self.captured))
 
 
 def _rebuild_scan(
     rows: tuple[tuple[object, ...], ...],
     rest: tuple[int, Compression, int, str | None, str | None],
     hashed: bool,
+    captured: dict[str, bytes],
 ) -> LayerScan:
     entries = tuple(FileEntry._make(row) for row in rows)
-    return LayerScan(entries, *rest, hashed)
+    return LayerScan(entries, *rest, hashed, captured)
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """Which files' bytes a scan keeps: names ``pattern`` matches (root-relative, no leading
+    slash), up to ``limit`` bytes each."""
+
+    pattern: re.Pattern[bytes]
+    limit: int
 
 
 def normalize_path(raw: bytes) -> str:
@@ -69,15 +83,19 @@ def normalize_path(raw: bytes) -> str:
     return name
 
 
-def scan_layer(ref: BlobRef, *, verify_blob: bool, verify_diff_id: bool) -> LayerScan:
+def scan_layer(
+    ref: BlobRef, *, verify_blob: bool, verify_diff_id: bool, capture: Capture | None = None
+) -> LayerScan:
     fd = os.open(ref.path, os.O_RDONLY)
     try:
         head = os.pread(fd, 8, ref.offset)
         compression = sniff(head)
         if compression is Compression.NONE and not (verify_blob or verify_diff_id):
             walker = TarWalker(FileWindow(fd, ref.offset, ref.size), ref.label)
-            entries = _collect(walker, digests=False)
-            return LayerScan(entries, walker.total_bytes, compression, ref.size, None, None, False)
+            entries, captured = _collect(walker, digests=False, capture=capture)
+            return LayerScan(
+                entries, walker.total_bytes, compression, ref.size, None, None, False, captured
+            )
     finally:
         os.close(fd)
     with open(ref.path, "rb") as raw:
@@ -86,7 +104,7 @@ def scan_layer(ref: BlobRef, *, verify_blob: bool, verify_diff_id: bool) -> Laye
             raw, ref.size, ref.label, hash_blob=verify_blob, hash_content=verify_diff_id
         )
         walker = TarWalker(StreamSource(blob), ref.label)  # type: ignore[arg-type]
-        entries = _collect(walker, digests=True)
+        entries, captured = _collect(walker, digests=True, capture=capture)
         blob.finish()
         return LayerScan(
             entries,
@@ -96,20 +114,31 @@ def scan_layer(ref: BlobRef, *, verify_blob: bool, verify_diff_id: bool) -> Laye
             blob.blob_digest,
             blob.content_digest,
             True,
+            captured,
         )
 
 
-def _collect(walker: TarWalker, *, digests: bool) -> tuple[FileEntry, ...]:
+def _collect(
+    walker: TarWalker, *, digests: bool, capture: Capture | None
+) -> tuple[tuple[FileEntry, ...], dict[str, bytes]]:
     entries: list[FileEntry] = []
     append = entries.append
-    for member in walker.members(digests=digests):
+    captured: dict[str, bytes] = {}
+    members = (
+        walker.members(digests=digests, capture=capture.pattern, capture_limit=capture.limit)
+        if capture is not None
+        else walker.members(digests=digests)
+    )
+    for member in members:
         name, typeflag, size, mode, uid, gid, link, offset, _payload = member
         path = normalize_path(name)
         digest = walker.digest
         if not path:
             continue  # the root entry ("./") carries only the root's own metadata
+        if walker.captured is not None:
+            captured[path] = walker.captured
         linkname = link.decode("utf-8", "surrogateescape") if link else ""
         if typeflag in (0x31,):  # hardlink targets are root-relative names like entries
             linkname = normalize_path(link)
         append(FileEntry(path, typeflag, size, mode, uid, gid, linkname, offset, digest))
-    return tuple(entries)
+    return tuple(entries), captured

@@ -4,6 +4,7 @@ back in layer order so merging can start before the last layer is read."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 from bloatscope.model.layer import Compression
 from bloatscope.progress import ProgressObserver
 from bloatscope.reader.compression import estimate_decoded_size, sniff
-from bloatscope.reader.layer import LayerScan, scan_layer
+from bloatscope.reader.layer import Capture, LayerScan, scan_layer
 from bloatscope.sources.base import BlobRef
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def scan_in_order(
     workers: int,
     streamed: bool,
     progress: ProgressObserver,
+    capture: Capture | None = None,
 ) -> Iterator[LayerScan | None]:
     """Scans each distinct blob once (a diff_id can repeat), largest first across worker
     processes, and yields the scans in layer order as soon as each is ready."""
@@ -54,7 +56,9 @@ def scan_in_order(
             unique.setdefault((ref.path, ref.offset), ref)
     total = sum(ref.size for ref in unique.values())
     progress.start("Reading layers", total)
-    kwargs = {"verify_blob": verify_blob, "verify_diff_id": verify_diff_id}
+    scan = functools.partial(
+        scan_layer, verify_blob=verify_blob, verify_diff_id=verify_diff_id, capture=capture
+    )
     ordered = _schedule(list(unique.items()))
     cores = os.cpu_count() or 1
     # Decoding layers is all CPU and layer costs are uneven; one worker more than cores lets
@@ -71,7 +75,7 @@ def scan_in_order(
         context = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(max_workers=min(workers, len(ordered)), mp_context=context)
         try:
-            futures = {key: pool.submit(scan_layer, ref, **kwargs) for key, ref in ordered}
+            futures = {key: pool.submit(scan, ref) for key, ref in ordered}
             for key, future in futures.items():
                 future.add_done_callback(_advance_by(progress, unique[key].size))
             for ref in refs:
@@ -85,7 +89,7 @@ def scan_in_order(
                 continue
             key = (ref.path, ref.offset)
             if key not in done:
-                done[key] = scan_layer(ref, **kwargs)
+                done[key] = scan(ref)
                 progress.advance(ref.size)
             yield done[key]
     progress.finish()

@@ -7,6 +7,7 @@ need; here each header becomes a plain tuple and payloads are skipped (or hashed
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
@@ -116,6 +117,7 @@ class TarWalker:
         self._offset = 0  # tar offset of _buf[_pos]
         self.total_bytes = 0  # tar bytes consumed, set when iteration ends
         self.digest: int | None = None  # see members(digests=True)
+        self.captured: bytes | None = None  # see members(capture=...)
 
     def _refill(self, remaining: int) -> bytes:
         """The next bytes from the source. A stream hands out whole decoded chunks (no copy);
@@ -210,11 +212,15 @@ class TarWalker:
         payload_sink: Callable[[RawMember], PayloadSink | None] | None = None,
         *,
         digests: bool = False,
+        capture: re.Pattern[bytes] | None = None,
+        capture_limit: int = 0,
     ) -> Iterator[RawMember]:
         """Yields members in stream order. ``payload_sink(member)`` may return a callable that
         receives the payload bytes. With ``digests``, the xxh3 of each regular file's content
         is in ``self.digest`` when its member is yielded (None for other members): one call
-        per file instead of a hasher object, since most files fit in the buffer."""
+        per file instead of a hasher object, since most files fit in the buffer. A regular
+        file whose name (without a leading ``./`` or ``/``) ``capture`` matches, and whose
+        payload is at most ``capture_limit`` bytes, has its content in ``self.captured``."""
         pax: dict[bytes, bytes] = {}
         long_name: bytes | None = None
         long_link: bytes | None = None
@@ -263,8 +269,19 @@ class TarWalker:
             pax = {}
             long_name = long_link = None
             sink = payload_sink(member) if payload_sink is not None else None
-            self.digest = None
-            if digests and typeflag in _REGULAR:
+            self.digest = self.captured = None
+            if (
+                capture is not None
+                and typeflag in _REGULAR
+                and payload_size <= capture_limit
+                and capture.search(_relative(member[0]))
+            ):
+                data = self._take(padded)
+                ok = len(data) == padded
+                self.captured = data[:payload_size]
+                if digests:
+                    self.digest = xxhash.xxh3_64_intdigest(self.captured)
+            elif digests and typeflag in _REGULAR:
                 ok = self._hash_payload(payload_size, padded)
             elif sink is None:
                 ok = self._skip(padded, None)
@@ -335,3 +352,10 @@ class TarWalker:
             size = parse_number(block[483:495]) or size
             typeflag = 0x30
         return (name, typeflag, size, mode, uid, gid, linkname, self._offset, payload_size)
+
+
+def _relative(name: bytes) -> bytes:
+    """The member name as capture patterns see it: without a leading ``./`` or ``/``."""
+    if name.startswith(b"./"):
+        return name[2:]
+    return name[1:] if name.startswith(b"/") else name
