@@ -116,7 +116,7 @@ def _typed(document: dict[str, Any], keys: dict[str, type | tuple[type, ...]]) -
 
 def test_json_document_keeps_its_contract(run: Run) -> None:
     document = json_of(run, "analyze", "--format", "json")
-    assert document["schema_version"] == "1.0"
+    assert document["schema_version"] == "1.1"
     _typed(document["image"], IMAGE_KEYS)
     image = document["image"]
     assert image["reference"] == str(SAMPLE)
@@ -252,7 +252,7 @@ def test_history_truncates_commands_unless_no_trunc(
 def test_history_json(run: Run) -> None:
     document = json_of(run, "history", "--format", "json")
     analyzed = json_of(run, "analyze", "--format", "json")
-    assert document["schema_version"] == "1.0"
+    assert document["schema_version"] == "1.1"
     assert document["image"]["reference"] == str(SAMPLE)
     steps = document["history"]
     assert len(steps) == 15

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import gc
+import io
 import os
 import traceback
 from collections.abc import Iterator, Sequence
@@ -19,13 +21,15 @@ from rich.console import Console
 from bloatscope import __version__
 from bloatscope.api import AnalyzeOptions, analyze
 from bloatscope.errors import BloatscopeError
+from bloatscope.model.package import Ecosystem
 from bloatscope.progress import NullProgress, ProgressObserver
 from bloatscope.reader.image_reader import ReadOptions, read_image
 from bloatscope.render.base import OutputFormat
 from bloatscope.render.dive_json import DiveJsonRenderer
 from bloatscope.render.history import history_json, history_table
 from bloatscope.render.json_report import JsonRenderer
-from bloatscope.render.text import TextRenderer, safe
+from bloatscope.render.packages import packages_json, packages_view, removal_view
+from bloatscope.render.text import TextRenderer, safe, title_line
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -138,11 +142,48 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the causes of waste: layers, sizes and dive's numbers only (a little faster)",
     )
     analyze_cmd.add_argument(
+        "--no-packages",
+        action="store_true",
+        help="skip reading package databases (no package table, no package findings)",
+    )
+    analyze_cmd.add_argument(
         "--top",
         type=_positive,
         default=10,
         metavar="N",
         help="rows in the largest-paths and waste tables (default 10)",
+    )
+
+    packages_cmd = sub.add_parser(
+        "packages",
+        help="list installed packages with the bytes each one costs",
+        description="Read the image's package databases (dpkg, apk, rpm, Python, npm, conda) "
+        "and measure every package against the final filesystem: its size, the layer that "
+        "installed it, and for top-level packages the exclusive bytes (what uninstalling it "
+        "with every dependency nothing else needs would free).",
+    )
+    _image_arguments(packages_cmd)
+    packages_cmd.add_argument(
+        "--what-if-remove",
+        metavar="NAMES",
+        help="comma-separated packages (name or ecosystem:name, e.g. jupyter,pytest or "
+        "dpkg:gcc-12): print what would go with them and the bytes freed",
+    )
+    packages_cmd.add_argument(
+        "--ecosystem",
+        action="append",
+        choices=[e.value for e in Ecosystem],
+        help="only these ecosystems (repeatable)",
+    )
+    packages_cmd.add_argument(
+        "--top", type=_positive, metavar="N", help="only the N largest of each ecosystem"
+    )
+    packages_cmd.add_argument(
+        "--dev-only", action="store_true", help="only development tools (tests, linters, ...)"
+    )
+    packages_cmd.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    packages_cmd.add_argument(
+        "--output", "-o", metavar="FILE", help="write to FILE (atomically) instead of stdout"
     )
 
     history_cmd = sub.add_parser(
@@ -255,6 +296,7 @@ def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
         verify=args.verify,
         workers=args.workers,
         top=args.top,
+        packages=not args.no_packages,
     )
     with _progress(args, stderr) as progress:
         report = analyze(reference, options, progress)
@@ -273,6 +315,44 @@ def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
     else:
         assert_never(output)
     write_output(text, args.output, stdout)
+    return EXIT_OK
+
+
+def run_packages(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    reference = args.image or sample_reference()
+    options = AnalyzeOptions(
+        platform=args.platform, verify=args.verify, workers=args.workers, findings=False
+    )
+    with _progress(args, stderr) as progress:
+        report = analyze(reference, options, progress)
+    inventory = report.packages
+    assert inventory is not None  # packages=True is the default
+    removal = None
+    if args.what_if_remove:
+        names = [name.strip() for name in args.what_if_remove.split(",") if name.strip()]
+        removal = inventory.what_if_remove(names)
+    chosen = [
+        p
+        for p in inventory.packages
+        if (not args.ecosystem or p.ecosystem.value in args.ecosystem)
+        and (not args.dev_only or p.dev_only)
+    ]
+    shown = dataclasses.replace(inventory, packages=tuple(chosen))
+    if args.format == "json":
+        write_output(packages_json(report.image.reference, shown, removal), args.output, stdout)
+        return EXIT_OK
+    console = stdout
+    buffer = None
+    if args.output is not None:
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=120, color_system=None, highlight=False)
+    console.print(title_line(report), soft_wrap=True)
+    if removal is not None:
+        console.print(removal_view(removal))
+    else:
+        console.print(packages_view(shown, args.top))
+    if buffer is not None:
+        write_output(buffer.getvalue(), args.output, stdout)
     return EXIT_OK
 
 
@@ -322,6 +402,8 @@ def _run(
     try:
         if args.command == "analyze":
             return run_analyze(args, stdout, stderr)
+        if args.command == "packages":
+            return run_packages(args, stdout, stderr)
         if args.command == "history":
             return run_history(args, stdout, stderr)
         parser.error(f"unknown command {args.command}")

@@ -7,12 +7,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from bloatscope.model.finding import Severity
 from bloatscope.model.image import Image
 from bloatscope.model.report import Reclaimable, Report
 from bloatscope.model.tree import ContentId, FileSystem, FsNode, LayerChanges
+
+if TYPE_CHECKING:
+    from bloatscope.packages.inventory import Inventory
 
 _FILE = (0x30, 0x37)
 # A regular file of the final tree that holds bytes, as (path without a leading slash, size,
@@ -31,6 +34,7 @@ class AnalysisInput:
     nodes: list[tuple[str, FsNode]]
     visible: set[ContentId]
     shadowed: Reclaimable
+    inventory: Inventory | None = None  # the packages, when they were cataloged
     files: tuple[VisibleFile, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,13 +49,23 @@ class AnalysisInput:
                     files.append((path, size, node.content))
         object.__setattr__(self, "files", tuple(files))
 
+    def path_of(self, contents: set[ContentId]) -> dict[ContentId, str]:
+        """A final path showing each of these contents (files holding bytes only)."""
+        return {content: path for path, _size, content in self.files if content in contents}
+
     @classmethod
-    def from_report(cls, report: Report) -> AnalysisInput:
+    def from_report(cls, report: Report, inventory: Inventory | None = None) -> AnalysisInput:
         """The input to run analyzers on an analyzed image again (a script's own, say)."""
         nodes = report.filesystem.walk()
         visible = {node.content for _path, node in nodes if node.content is not None}
         return cls(
-            report.image, report.filesystem, report.changes, nodes, visible, report.reclaimable
+            report.image,
+            report.filesystem,
+            report.changes,
+            nodes,
+            visible,
+            report.reclaimable,
+            inventory,
         )
 
 

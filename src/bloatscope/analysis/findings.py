@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim
 from bloatscope.analysis.caches import PackageCacheAnalyzer
 from bloatscope.analysis.context_junk import BuildContextAnalyzer
+from bloatscope.analysis.dev_packages import DevPackagesAnalyzer
 from bloatscope.analysis.duplicates import DuplicateAnalyzer
 from bloatscope.analysis.installers import InstallerAnalyzer
 from bloatscope.analysis.model_weights import DEFAULT_MIN_BYTES as MODEL_MIN_BYTES
@@ -22,12 +23,14 @@ from bloatscope.model.tree import ContentId
 
 def analyzers(model_min_bytes: int = MODEL_MIN_BYTES) -> tuple[Analyzer, ...]:
     """Every analyzer, in precedence order: the first to claim a content counts it. Shadowed
-    bytes come first (no other cause can remove them), then causes found by path, the most
-    specific first, and the broad low-severity kinds last."""
+    bytes come first (no other cause can remove them), then packages nothing at run time needs
+    (whole packages go, whatever their paths), then causes found by path, the most specific
+    first, and the broad low-severity kinds last."""
     return (
         ShadowedAnalyzer(ShadowCause.OVERWRITTEN),
         ShadowedAnalyzer(ShadowCause.METADATA_ONLY),
         ShadowedAnalyzer(ShadowCause.DELETED),
+        DevPackagesAnalyzer(),
         BuildContextAnalyzer(),
         PackageCacheAnalyzer(),
         InstallerAnalyzer(),

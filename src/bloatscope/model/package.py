@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 
 class Ecosystem(enum.StrEnum):
@@ -28,6 +29,9 @@ class Requirement:
     # node_modules lookup): that copy's PackageRecord.location. Otherwise names are looked up
     # among the ecosystem's packages, nearest location first.
     location: str = ""
+    # A weak requirement (dpkg Recommends, npm optionalDependencies) keeps its target installed
+    # the way ``apt autoremove`` does, but removing the target breaks nothing.
+    weak: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,7 @@ class Package:
 
     ``size_bytes``: bytes of its files in the final tree (regular files; hardlinks once).
     ``shipped_bytes``: bytes its paths took in every layer that wrote them, hidden copies too.
+    ``file_count``: its files in the final tree that hold content (hardlinks included).
     ``layers``: the layers that wrote any of its files, in stack order.
     ``top_level``: nothing else installed needs it (or it was installed on request).
     ``exclusive_bytes``: for top-level packages, what uninstalling it with every dependency
@@ -117,3 +122,30 @@ class UnownedBytes:
     layer: int
     size_bytes: int
     file_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What uninstalling some packages would take with it, and the bytes that frees."""
+
+    asked: tuple[Package, ...]  # the packages named
+    removed: tuple[Package, ...]  # the asked ones and every dependency nothing else needs
+    freed_bytes: int
+    unknown: tuple[str, ...]  # names given that no package has
+
+
+@dataclass(frozen=True, slots=True)
+class PackageInventory:
+    """Every package of the image, measured; the bytes nobody owns; and what-if removal."""
+
+    packages: tuple[Package, ...]  # system ecosystems first, each in database order
+    unowned: tuple[UnownedBytes, ...]  # the largest groups, largest first
+    owned_bytes: int  # final bytes at least one package owns
+    unowned_bytes: int  # final bytes no package owns
+    warnings: tuple[str, ...]
+    # names (optionally "ecosystem:name") -> the removal; kept as a callable so the report
+    # model need not know the dependency graph behind it
+    what_if_remove: Callable[[Sequence[str]], Removal] = field(compare=False, repr=False)
+
+    def largest(self, count: int) -> tuple[Package, ...]:
+        return tuple(sorted(self.packages, key=lambda p: (-p.size_bytes, p.name))[:count])

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bloatscope.model.finding import Finding
 from bloatscope.model.image import Image
+from bloatscope.model.package import PackageInventory
 from bloatscope.model.tree import FileSystem, LayerChanges
 
 
@@ -78,6 +79,7 @@ class Report:
     largest_directories: tuple[SizedPath, ...]
     final_size_bytes: int  # bytes of regular files visible in the final filesystem
     findings: tuple[Finding, ...] = ()  # largest first; their bytes add up to reclaimable_bytes
+    packages: PackageInventory | None = None  # None when packages were not cataloged
 
     @property
     def reclaimable_bytes(self) -> int:

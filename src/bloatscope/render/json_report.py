@@ -15,8 +15,9 @@ from bloatscope.model.layer import HistoryEntry, Layer
 from bloatscope.model.report import Report, SizedPath
 from bloatscope.model.tree import LayerChanges
 from bloatscope.render.base import Renderer
+from bloatscope.render.packages import inventory_document, package_document
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: packages, package_summary
 _SHADOWED_FILES_LISTED = 100
 
 
@@ -105,6 +106,7 @@ def _sized(items: tuple[SizedPath, ...]) -> list[dict[str, Any]]:
 def report_document(report: Report) -> dict[str, Any]:
     image: Image = report.image
     waste = report.reclaimable
+    packages = report.packages
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "bloatscope", "version": __version__},
@@ -142,6 +144,8 @@ def report_document(report: Report) -> dict[str, Any]:
         "largest_files": _sized(report.largest_files),
         "largest_directories": _sized(report.largest_directories),
         "findings": [finding_document(finding) for finding in report.findings],
+        "packages": [package_document(p) for p in packages.packages] if packages else [],
+        "package_summary": inventory_document(packages) if packages else None,
         "warnings": list(image.warnings),
     }
 

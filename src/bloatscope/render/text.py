@@ -11,7 +11,11 @@ from rich.table import Table
 from rich.text import Text
 
 from bloatscope.model.report import Report, SizedPath
+from bloatscope.render.escape import one_line, safe
+from bloatscope.render.packages import largest_packages_table
 from bloatscope.render.units import human_bytes, percent
+
+__all__ = ["CAUSE_LABELS", "TextRenderer", "one_line", "safe"]
 
 _COMMAND_WIDTH = 70
 CAUSE_LABELS = {
@@ -24,23 +28,8 @@ CAUSE_LABELS = {
     "installer-left": "installers and archives left behind",
     "model-weights": "model weights in the image",
     "runtime-unneeded": "files a runtime rarely needs",
+    "dev-packages": "development tools in the runtime image",
 }
-
-
-def safe(text: str) -> str:
-    """Image paths are untrusted: control characters and escape sequences are shown escaped,
-    never sent to the terminal."""
-    raw = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    if raw.isprintable():
-        return raw
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in raw)
-
-
-def one_line(command: str, width: int | None) -> str:
-    flat = " ".join(safe(command).split())
-    if width is not None and len(flat) > width:
-        return flat[: width - 1] + "…"
-    return flat
 
 
 def title_line(report: Report) -> Text:
@@ -162,6 +151,8 @@ def build(report: Report, width: int | None, top: int) -> RenderableType:
         _paths_table("Largest directories", report.largest_directories[:top], show_layer=False)
     )
     parts.append(Text(""))
+    if report.packages is not None and report.packages.packages:
+        parts += [largest_packages_table(report.packages, top), Text("")]
     parts.append(waste_section(report, top))
     for warning in report.image.warnings:
         parts.append(Text(f"warning: {safe(warning)}", style="yellow"))

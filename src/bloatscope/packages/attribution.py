@@ -1,0 +1,235 @@
+"""Which bytes of the final tree each package owns, measured from the tree rather than from the
+databases' own size fields, and which bytes no package owns.
+
+A database lists paths as the package installed them (``/lib/x86_64-linux-gnu/libc.so.6``);
+the tree may hold them under a symlinked parent (``lib -> usr/lib``), so listed paths are
+resolved through symlinked directories first. Sizes count contents, so two paths of one file
+(a hardlink, or a path listed twice through a symlinked parent) count once.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from bloatscope.model.image import Image
+from bloatscope.model.package import PackageRecord, UnownedBytes
+from bloatscope.model.tree import ContentId, FileSystem, FsNode
+
+_SYMLINK = 0x32
+_MAX_HOPS = 40
+# Unowned bytes are grouped by the first levels of their directory: deep enough to tell
+# /usr/local/lib from /app/models, shallow enough to stay a short list.
+_UNOWNED_DEPTH = 3
+
+
+class Attribution:
+    """Per package: the final contents it owns and the layers that wrote its paths."""
+
+    def __init__(
+        self,
+        records: Sequence[PackageRecord],
+        image: Image,
+        filesystem: FileSystem,
+        nodes: Sequence[tuple[str, FsNode]],
+    ) -> None:
+        self.records = records
+        self._image = image
+        self._resolver = PathResolver(filesystem)
+        self._by_path = dict(nodes)
+        self.contents: list[frozenset[ContentId]] = []
+        self.paths: list[tuple[str, ...]] = []  # resolved paths of files (not directories)
+        self.file_counts: list[int] = []  # of those, files in the final tree holding content
+        self.content_size: dict[ContentId, int] = {}
+        owners: dict[ContentId, int] = defaultdict(int)
+        tree_owner = _tree_owners(records, nodes)
+        for index, record in enumerate(records):
+            owned, paths, count = self._owned(record, tree_owner.get(index, ()))
+            self.contents.append(owned)
+            self.paths.append(paths)
+            self.file_counts.append(count)
+            for content in owned:
+                owners[content] += 1
+        self._owner_count = owners
+
+    def _owned(
+        self, record: PackageRecord, tree_files: Iterable[str]
+    ) -> tuple[frozenset[ContentId], tuple[str, ...], int]:
+        entries = self._image.layers
+        owned: set[ContentId] = set()
+        paths: list[str] = []
+        with_content: set[str] = set()
+        for listed in (*record.files, *tree_files):
+            path = self._resolver.resolve(listed)
+            node = self._by_path.get(path)
+            if node is not None and node.children is not None:
+                continue  # directories are shared and hold no bytes
+            paths.append(path)
+            if node is None or node.content is None:
+                continue
+            with_content.add(path)
+            owned.add(node.content)
+            if node.content not in self.content_size:
+                layer, entry = node.content
+                self.content_size[node.content] = entries[layer].entries[entry].size
+        return frozenset(owned), tuple(dict.fromkeys(paths)), len(with_content)
+
+    def size(self, index: int) -> int:
+        return sum(self.content_size[content] for content in self.contents[index])
+
+    def freed_bytes(self, indexes: Iterable[int]) -> int:
+        """Bytes that removing these packages frees: their contents that no package outside
+        the set also owns, each counted once."""
+        chosen = set(indexes)
+        count: dict[ContentId, int] = defaultdict(int)
+        for index in chosen:
+            for content in self.contents[index]:
+                count[content] += 1
+        return sum(
+            self.content_size[content]
+            for content, seen in count.items()
+            if seen == self._owner_count[content]
+        )
+
+    def freed_contents(self, indexes: Iterable[int]) -> set[ContentId]:
+        chosen = set(indexes)
+        count: dict[ContentId, int] = defaultdict(int)
+        for index in chosen:
+            for content in self.contents[index]:
+                count[content] += 1
+        return {c for c, seen in count.items() if seen == self._owner_count[c]}
+
+    def layers_written(
+        self, layer_paths: dict[str, list[tuple[int, int]]]
+    ) -> list[tuple[int, tuple[int, ...]]]:
+        """Per package: bytes its paths took in every layer that wrote them, and those layers."""
+        result = []
+        for paths in self.paths:
+            shipped = 0
+            layers: set[int] = set()
+            for path in paths:
+                for layer, size in layer_paths.get(path, ()):
+                    shipped += size
+                    layers.add(layer)
+            result.append((shipped, tuple(sorted(layers))))
+        return result
+
+    def main_layer(self, index: int) -> int | None:
+        """The layer that wrote the most of the package's final bytes."""
+        by_layer: dict[int, int] = defaultdict(int)
+        for content in self.contents[index]:
+            by_layer[content[0]] += self.content_size[content]
+        if not by_layer:
+            return None
+        return max(by_layer, key=lambda layer: (by_layer[layer], layer))
+
+    def owned_contents(self) -> set[ContentId]:
+        return set(self._owner_count)
+
+
+def layer_paths(image: Image) -> dict[str, list[tuple[int, int]]]:
+    """Every non-directory path any layer wrote, with (layer, bytes) per write."""
+    written: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for layer in image.layers:
+        for entry in layer.entries:
+            if entry.typeflag != 0x35 and ".wh." not in entry.path:
+                size = entry.size if entry.typeflag in (0x30, 0x37) else 0
+                written[entry.path].append((layer.index, size))
+    return written
+
+
+def unowned(
+    files: Iterable[tuple[str, int, ContentId]], owned: set[ContentId], limit: int
+) -> tuple[UnownedBytes, ...]:
+    """The final bytes no package owns, by directory (its first levels) and layer, largest
+    first."""
+    groups: dict[tuple[str, int], list[int]] = {}
+    for path, size, content in files:
+        if content in owned:
+            continue
+        directory = "/".join(posixpath.dirname(path).split("/")[:_UNOWNED_DEPTH])
+        group = groups.setdefault((directory, content[0]), [0, 0])
+        group[0] += size
+        group[1] += 1
+    ranked = sorted(groups.items(), key=lambda item: (-item[1][0], item[0]))
+    return tuple(
+        UnownedBytes("/" + directory, layer, size, count)
+        for (directory, layer), (size, count) in ranked[:limit]
+    )
+
+
+def _tree_owners(
+    records: Sequence[PackageRecord], nodes: Sequence[tuple[str, FsNode]]
+) -> dict[int, list[str]]:
+    """Files below packages' ``trees`` (npm), each given to the deepest tree holding it."""
+    roots = {tree: index for index, record in enumerate(records) for tree in record.trees}
+    if not roots:
+        return {}
+    owned: dict[int, list[str]] = defaultdict(list)
+    for path, node in nodes:
+        if node.children is not None:
+            continue
+        parent = posixpath.dirname(path)
+        while parent:
+            index = roots.get(parent)
+            if index is not None:
+                owned[index].append(path)
+                break
+            parent = posixpath.dirname(parent)
+    return owned
+
+
+class PathResolver:
+    """Resolves symlinked parent directories of a listed path, as the kernel would, clamped at
+    the root; the last component is left alone (a package owns its symlinks, not their
+    targets). Results per directory are cached: a package lists many files per directory."""
+
+    def __init__(self, filesystem: FileSystem) -> None:
+        self._filesystem = filesystem
+        self._directories: dict[str, str] = {"": ""}
+
+    def resolve(self, listed: str) -> str:
+        path = posixpath.normpath("/" + listed).lstrip("/")
+        if not path:
+            return ""
+        parent, _, name = path.rpartition("/")
+        return f"{self._directory(parent)}/{name}".lstrip("/")
+
+    def _directory(self, path: str) -> str:
+        cached = self._directories.get(path)
+        if cached is not None:
+            return cached
+        resolved = self._walk(path)
+        self._directories[path] = resolved
+        return resolved
+
+    def _walk(self, path: str) -> str:
+        parts = path.split("/")
+        done: list[str] = []
+        hops = 0
+        node = self._filesystem.root
+        while parts:
+            part = parts.pop(0)
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if done:
+                    done.pop()
+                node = self._filesystem.get("/".join(done)) or self._filesystem.root
+                continue
+            child = node.children.get(part) if node.children is not None else None
+            if child is None:
+                return "/".join([*done, part, *parts])  # the rest does not exist: as listed
+            entry = child.entry
+            if entry is not None and entry.typeflag == _SYMLINK and hops < _MAX_HOPS:
+                hops += 1
+                target = entry.linkname
+                if target.startswith("/"):
+                    done = []
+                    node = self._filesystem.root
+                parts = [*target.split("/"), *parts]
+                continue
+            done.append(part)
+            node = child
+        return "/".join(done)

@@ -1,0 +1,82 @@
+"""Running the catalogers: what the reader must capture for them, and the final-tree view of
+the captured database files they read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bloatscope.model.image import Image
+from bloatscope.model.package import PackageRecord
+from bloatscope.model.tree import FileSystem
+from bloatscope.packages.apk import ApkCataloger
+from bloatscope.packages.attribution import PathResolver
+from bloatscope.packages.base import MAX_CAPTURED_BYTES, Cataloger, ImageFiles
+from bloatscope.packages.conda import CondaCataloger
+from bloatscope.packages.dpkg import DpkgCataloger
+from bloatscope.packages.npm import NpmCataloger
+from bloatscope.packages.python import PythonCataloger
+from bloatscope.packages.rpm import RpmCataloger
+from bloatscope.reader.layer import Capture
+
+
+def catalogers() -> tuple[Cataloger, ...]:
+    """Every cataloger, system package managers first (the order records are listed in)."""
+    return (
+        DpkgCataloger(),
+        ApkCataloger(),
+        RpmCataloger(),
+        PythonCataloger(),
+        CondaCataloger(),
+        NpmCataloger(),
+    )
+
+
+def capture_for(chosen: Sequence[Cataloger]) -> Capture:
+    """One pattern for the reader: any cataloger's files."""
+    combined = "|".join(f"(?:{cataloger.capture})" for cataloger in chosen)
+    return Capture(re.compile(combined.encode()), MAX_CAPTURED_BYTES)
+
+
+def image_files(
+    image: Image, filesystem: FileSystem, captured: Sequence[dict[str, bytes]]
+) -> ImageFiles:
+    """The captured files the final tree still shows, by their final path (a file written
+    under a symlinked parent directory is found where the symlink leads)."""
+    resolver = PathResolver(filesystem)
+    contents: dict[str, bytes] = {}
+    for layer, files in enumerate(captured):
+        for path, data in files.items():
+            node = filesystem.get(path)
+            final = path
+            if node is None:
+                final = resolver.resolve(path)
+                node = filesystem.get(final)
+            # only the layer whose entry the final tree shows holds the final bytes
+            entry = node.entry if node is not None else None
+            if (
+                node is not None
+                and node.layer == layer
+                and entry is not None
+                and entry.path == path
+            ):
+                contents[final] = data
+
+    def exists(path: str) -> bool:
+        return filesystem.get(path) is not None
+
+    def listdir(path: str) -> list[str]:
+        node = filesystem.get(path)
+        return sorted(node.children) if node is not None and node.children is not None else []
+
+    return ImageFiles(contents, exists, listdir, image.platform)
+
+
+def catalog(
+    files: ImageFiles, chosen: Sequence[Cataloger], warnings: list[str]
+) -> list[PackageRecord]:
+    """Every cataloger's records, in cataloger order; their complaints go to ``warnings``."""
+    records: list[PackageRecord] = []
+    for cataloger in chosen:
+        records += cataloger.catalog(files, warnings.append)
+    return records
