@@ -121,6 +121,10 @@ def no_findings_command(path: str, output: str) -> list[str]:
     return [*bloatscope_command(path, output), "--no-findings"]
 
 
+def no_packages_command(path: str, output: str) -> list[str]:
+    return [*bloatscope_command(path, output), "--no-packages"]
+
+
 def dive_command(path: str, output: str) -> list[str]:
     exe = shutil.which("dive") or "dive"
     return [exe, "--ci", "--json", output, f"docker-archive://{path}"]
@@ -184,6 +188,12 @@ def main() -> None:
         action="store_true",
         help="also time analyze against analyze --no-findings (the causes' share of the time)",
     )
+    parser.add_argument(
+        "--packages-overhead",
+        action="store_true",
+        help="also time analyze against analyze --no-packages (cataloging and measuring "
+        "packages; the target is at most 1.20x)",
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -198,6 +208,16 @@ def main() -> None:
                         bloatscope_command(archive, out),
                         no_findings_command(archive, out),
                         "without-findings",
+                        args.repeat,
+                    )
+                )
+            if os.path.exists(archive) and args.packages_overhead:
+                rows.append(
+                    compare(
+                        f"{image}.docker.tar",
+                        bloatscope_command(archive, out),
+                        no_packages_command(archive, out),
+                        "without-packages",
                         args.repeat,
                     )
                 )

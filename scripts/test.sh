@@ -20,14 +20,18 @@ large=(naive-bert)
 step() { printf '\n==> %s\n' "$*"; }
 
 step "system packages"
+# command:package. rpm's tools write the rpm database the rpm cataloger is tested on; npm
+# installs the packages the npm cataloger is checked against.
 missing=()
-for p in buildah skopeo debootstrap; do command -v "$p" >/dev/null || missing+=("$p"); done
+for pair in buildah:buildah skopeo:skopeo debootstrap:debootstrap rpmbuild:rpm npm:npm; do
+  command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-  echo "buildah, skopeo, debootstrap present"
+  echo "buildah, skopeo, debootstrap, rpm, npm present"
 fi
 
 step "python environment (.venv)"

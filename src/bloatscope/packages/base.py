@@ -89,8 +89,12 @@ class Cataloger(ABC):
 
     ecosystem: Ecosystem
     # Which layer paths (root-relative, no leading slash) the reader must keep the bytes of;
-    # matched with ``search`` against every entry name, so keep it anchored and cheap.
+    # matched with ``search`` against entry names, so keep it anchored and cheap.
     capture: str
+    # A prefilter run before the regex on every entry name: every name ``capture`` matches
+    # must end with one of ``capture_suffixes`` or contain one of ``capture_markers``.
+    capture_suffixes: tuple[str, ...] = ()
+    capture_markers: tuple[str, ...] = ()
 
     @abstractmethod
     def catalog(self, files: ImageFiles, warn: Callable[[str], None]) -> list[PackageRecord]:

@@ -33,9 +33,13 @@ def catalogers() -> tuple[Cataloger, ...]:
 
 
 def capture_for(chosen: Sequence[Cataloger]) -> Capture:
-    """One pattern for the reader: any cataloger's files."""
+    """One pattern for the reader: any cataloger's files. The prefilter applies only when every
+    cataloger declares one."""
     combined = "|".join(f"(?:{cataloger.capture})" for cataloger in chosen)
-    return Capture(re.compile(combined.encode()), MAX_CAPTURED_BYTES)
+    filtered = all(c.capture_suffixes or c.capture_markers for c in chosen)
+    suffixes = tuple(s.encode() for c in chosen for s in c.capture_suffixes) if filtered else ()
+    markers = tuple(m.encode() for c in chosen for m in c.capture_markers) if filtered else ()
+    return Capture(re.compile(combined.encode()), MAX_CAPTURED_BYTES, suffixes, markers)
 
 
 def image_files(

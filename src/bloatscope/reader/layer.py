@@ -59,10 +59,22 @@ def _rebuild_scan(
 @dataclass(frozen=True, slots=True)
 class Capture:
     """Which files' bytes a scan keeps: names ``pattern`` matches (root-relative, no leading
-    slash), up to ``limit`` bytes each."""
+    slash), up to ``limit`` bytes each. A regex search on each of 87,000 names costs a second;
+    so only names that end with one of ``suffixes`` or contain one of ``markers`` (checked in
+    C, ~0.1 us) are searched at all. Both empty: every name is searched."""
 
     pattern: re.Pattern[bytes]
     limit: int
+    suffixes: tuple[bytes, ...] = ()
+    markers: tuple[bytes, ...] = ()
+
+    def wants(self, name: bytes) -> bool:
+        if (self.suffixes or self.markers) and not self._hinted(name):
+            return False
+        return self.pattern.search(name) is not None
+
+    def _hinted(self, name: bytes) -> bool:
+        return name.endswith(self.suffixes) or any(marker in name for marker in self.markers)
 
 
 def normalize_path(raw: bytes) -> str:
@@ -125,7 +137,7 @@ def _collect(
     append = entries.append
     captured: dict[str, bytes] = {}
     members = (
-        walker.members(digests=digests, capture=capture.pattern, capture_limit=capture.limit)
+        walker.members(digests=digests, capture=capture.wants, capture_limit=capture.limit)
         if capture is not None
         else walker.members(digests=digests)
     )

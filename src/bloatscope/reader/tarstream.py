@@ -7,7 +7,6 @@ need; here each header becomes a plain tuple and payloads are skipped (or hashed
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
@@ -212,14 +211,14 @@ class TarWalker:
         payload_sink: Callable[[RawMember], PayloadSink | None] | None = None,
         *,
         digests: bool = False,
-        capture: re.Pattern[bytes] | None = None,
+        capture: Callable[[bytes], bool] | None = None,
         capture_limit: int = 0,
     ) -> Iterator[RawMember]:
         """Yields members in stream order. ``payload_sink(member)`` may return a callable that
         receives the payload bytes. With ``digests``, the xxh3 of each regular file's content
         is in ``self.digest`` when its member is yielded (None for other members): one call
         per file instead of a hasher object, since most files fit in the buffer. A regular
-        file whose name (without a leading ``./`` or ``/``) ``capture`` matches, and whose
+        file whose name (without a leading ``./`` or ``/``) ``capture`` accepts, and whose
         payload is at most ``capture_limit`` bytes, has its content in ``self.captured``."""
         pax: dict[bytes, bytes] = {}
         long_name: bytes | None = None
@@ -274,7 +273,7 @@ class TarWalker:
                 capture is not None
                 and typeflag in _REGULAR
                 and payload_size <= capture_limit
-                and capture.search(_relative(member[0]))
+                and capture(_relative(member[0]))
             ):
                 data = self._take(padded)
                 ok = len(data) == padded
