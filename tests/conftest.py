@@ -74,3 +74,17 @@ def zstd_corpus(corpus_dir: Path) -> dict[str, Path]:
                 scratch.rename(target)
         copies[name] = target
     return copies
+
+
+@pytest.fixture(scope="session")
+def naive_bert_report() -> object:
+    """naive-bert (3.5 GB, the seed article's image) analyzed once for every test that needs
+    it, with every finding kept. scripts/test.sh builds it, so under CI a missing image is an
+    error; elsewhere these tests skip."""
+    from bloatscope.api import AnalyzeOptions, analyze  # noqa: PLC0415 - only when used
+
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "image-corpus"
+    image = Path(os.environ.get("CORPUS_DIR") or default) / "naive-bert.docker.tar"
+    if not image.exists():
+        _unavailable(f"{image} is not built (../shared/corpus/build.sh naive-bert)")
+    return analyze(str(image), AnalyzeOptions(min_finding_bytes=0))

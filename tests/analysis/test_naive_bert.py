@@ -4,30 +4,15 @@ builds it, so under CI a missing image is an error; elsewhere these tests skip."
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from bloatscope.api import AnalyzeOptions, analyze
 from bloatscope.model.finding import Finding
 from bloatscope.model.report import Report
 
-_CORPUS = Path(
-    os.environ.get("CORPUS_DIR")
-    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "image-corpus"
-)
-NAIVE_BERT = _CORPUS / "naive-bert.docker.tar"
-
 
 @pytest.fixture(scope="module")
-def report() -> Report:
-    if not NAIVE_BERT.exists():
-        reason = f"{NAIVE_BERT} is not built (../shared/corpus/build.sh naive-bert)"
-        if os.environ.get("CI", "").strip().lower() in ("true", "1"):
-            pytest.fail(f"{reason}; CI builds it, so this is an error")
-        pytest.skip(reason)
-    return analyze(str(NAIVE_BERT), AnalyzeOptions(min_finding_bytes=0))
+def report(naive_bert_report: Report) -> Report:
+    return naive_bert_report
 
 
 def _kind(report: Report, cause: str, kind: str) -> list[Finding]:
