@@ -67,7 +67,7 @@ class DevPackagesAnalyzer(Analyzer):
             for content in contents:
                 if content in paths:
                     size = inventory.attribution.content_size[content]
-                    yield Claim(ecosystem.value, content, paths[content], size)
+                    yield Claim(ecosystem.value, content, "/" + paths[content], size)
 
     def describe(self, group: str, paths: tuple[str, ...]) -> Description:
         names = self._tools.get(group, [])

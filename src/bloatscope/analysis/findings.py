@@ -7,10 +7,12 @@ import heapq
 from collections.abc import Sequence
 
 from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim
+from bloatscope.analysis.ai_stacks import AiStacksAnalyzer
 from bloatscope.analysis.caches import PackageCacheAnalyzer
 from bloatscope.analysis.context_junk import BuildContextAnalyzer
 from bloatscope.analysis.dev_packages import DevPackagesAnalyzer
 from bloatscope.analysis.duplicates import DuplicateAnalyzer
+from bloatscope.analysis.full_base import FullBaseAnalyzer
 from bloatscope.analysis.installers import InstallerAnalyzer
 from bloatscope.analysis.model_weights import DEFAULT_MIN_BYTES as MODEL_MIN_BYTES
 from bloatscope.analysis.model_weights import ModelWeightsAnalyzer
@@ -31,6 +33,8 @@ def analyzers(model_min_bytes: int = MODEL_MIN_BYTES) -> tuple[Analyzer, ...]:
         ShadowedAnalyzer(ShadowCause.METADATA_ONLY),
         ShadowedAnalyzer(ShadowCause.DELETED),
         DevPackagesAnalyzer(),
+        AiStacksAnalyzer(),
+        FullBaseAnalyzer(),
         BuildContextAnalyzer(),
         PackageCacheAnalyzer(),
         InstallerAnalyzer(),

@@ -29,6 +29,8 @@ CAUSE_LABELS = {
     "model-weights": "model weights in the image",
     "runtime-unneeded": "files a runtime rarely needs",
     "dev-packages": "development tools in the runtime image",
+    "ai-stack": "ML stack heavier than the image needs",
+    "full-base": "full base image where a slim one would do",
 }
 
 
