@@ -161,3 +161,19 @@ def test_unreached_cycles_are_roots() -> None:
     assert graph.roots == frozenset({0, 1})
     assert graph.top_level == (False, False)
     assert names(graph, graph.removal([0])) == {"a"}  # b keeps itself installed
+
+
+def test_an_npm_requirement_the_cataloger_could_not_resolve_is_nothing() -> None:
+    npm = Ecosystem.NPM
+    records = [
+        PackageRecord(
+            npm,
+            "app",
+            "1",
+            "a/node_modules/app",
+            requires=(Requirement(("ms",), weak=True),),
+            requested=True,
+        ),
+        PackageRecord(npm, "ms", "1", "usr/lib/node_modules/ms", requested=True),
+    ]
+    assert PackageGraph(records).edges[0] == frozenset()

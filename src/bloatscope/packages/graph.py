@@ -16,6 +16,11 @@ from collections.abc import Collection, Iterable, Sequence
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 
 
+# Ecosystems whose catalogers resolve every requirement to one copy themselves (npm's nested
+# node_modules lookup); an unresolved one there means nothing installed satisfies it.
+_RESOLVED_BY_CATALOGER = frozenset({Ecosystem.NPM})
+
+
 class PackageGraph:
     """Edges between packages, with the roots that keep everything else installed."""
 
@@ -140,6 +145,8 @@ def _resolve(
     if requirement.location:
         found = by_location.get((record.ecosystem, requirement.location))
         return [found] if found is not None else []
+    if record.ecosystem in _RESOLVED_BY_CATALOGER:
+        return []  # the cataloger looked and found no installed copy
     targets: list[int] = []
     for name in requirement.names:
         candidates = providers.get((record.ecosystem, name), [])
