@@ -57,7 +57,7 @@ def analyze(
     if chosen:
         files = image_files(image, filesystem, result.captured)
         records = catalog(files, chosen, warnings)
-        inventory = Inventory(records, image, filesystem, nodes)
+        inventory = Inventory(records, image, filesystem, nodes, waste.files)
     data = AnalysisInput(image, filesystem, result.changes, nodes, visible, waste, inventory)
     findings = (
         find(data, analyzers(options.model_min_bytes), options.min_finding_bytes)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bloatscope.analysis.reclaimable import reclaimable, visible_content
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.catalog import image_files
 from bloatscope.packages.inventory import Inventory
@@ -40,6 +41,7 @@ def image_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         .file("app/node_modules/a/node_modules/b/index.js", b"b" * 30)
         .file("app/node_modules/@s/c/lib/x.js", b"x" * 40)
         .file("app/main.js", b"m" * 5)
+        .file("etc/hostname", b"H" * 9)  # rewritten: layer 0's 7 bytes still ship
     )
     image = Image([base.build(), upgrade.build()])
     return write_skopeo_archive(tmp_path_factory.mktemp("attr") / "image.tar", image)
@@ -47,7 +49,9 @@ def image_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def inventory(image_path: Path, records: list[PackageRecord]) -> Inventory:
     result = read_image(str(image_path))
-    return Inventory(records, result.image, result.filesystem, result.filesystem.walk())
+    nodes = result.filesystem.walk()
+    hidden = reclaimable(result.image, result.filesystem, result.changes, visible_content(nodes))
+    return Inventory(records, result.image, result.filesystem, nodes, hidden.files)
 
 
 def test_listed_paths_resolve_through_symlinked_parents_and_hardlinks_count_once(
@@ -114,11 +118,14 @@ def test_shared_files_are_freed_only_with_every_owner(image_path: Path) -> None:
     )
     two = PackageRecord(DPKG, "two", "1", "s", files=("/usr/bin/tool",), requested=True)
     found = inventory(image_path, [one, two])
-    assert [p.size_bytes for p in found.packages] == [57, 50]
-    assert [p.exclusive_bytes for p in found.packages] == [7, 0]
-    assert found.what_if_remove(["one", "two"]).freed_bytes == 57
+    assert [p.size_bytes for p in found.packages] == [59, 50]
+    # etc/hostname shipped 7 bytes in layer 0, hidden by layer 1's 9
+    assert [p.shipped_bytes for p in found.packages] == [66, 50]
+    assert [p.layers for p in found.packages] == [(0, 1), (0,)]
+    assert [p.exclusive_bytes for p in found.packages] == [9, 0]
+    assert found.what_if_remove(["one", "two"]).freed_bytes == 59
     removal = found.what_if_remove(["dpkg:one", "nope"])
-    assert removal.freed_bytes == 7
+    assert removal.freed_bytes == 9
     assert removal.unknown == ("nope",)
 
 
@@ -134,11 +141,11 @@ def test_unowned_bytes_by_directory_and_layer(image_path: Path) -> None:
     ]
     model = found.model(files, ["a warning"])
     assert model.owned_bytes == 1000
-    assert model.unowned_bytes == 400 + 50 + 7 + 20 + 2 + 30 + 40 + 5
+    assert model.unowned_bytes == 400 + 50 + 9 + 20 + 2 + 30 + 40 + 5
     groups = {(g.directory, g.layer): (g.size_bytes, g.file_count) for g in model.unowned}
     assert groups[("/usr/lib", 1)] == (400, 1)
     assert groups[("/app/node_modules/a", 1)] == (52, 3)  # grouped three levels deep
-    assert groups[("/etc", 0)] == (7, 1)
+    assert groups[("/etc", 1)] == (9, 1)
     assert model.warnings == ("a warning",)
 
 

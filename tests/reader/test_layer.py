@@ -332,7 +332,10 @@ def test_capture_keeps_the_bytes_of_matching_files_only(compression: str) -> Non
         handle.flush()
         ref = BlobRef(handle.name, 0, os.path.getsize(handle.name), "layer")
         result = scan_layer(
-            ref, verify_blob=False, verify_diff_id=False, capture=Capture(pattern, 30_000, (b"status", b".list"))
+            ref,
+            verify_blob=False,
+            verify_diff_id=False,
+            capture=Capture(pattern, 30_000, (b"status", b".list")),
         )
     # big.list is over the limit, the symlink has no bytes, the others do not match
     assert result.captured == {"var/lib/dpkg/status": status}

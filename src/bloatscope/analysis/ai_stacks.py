@@ -182,10 +182,8 @@ def _owned_files(
 ) -> Iterator[tuple[str, ContentId]]:
     """The final paths of a package's files with the content it owns at each."""
     owned = inventory.attribution.contents[index]
-    for path in inventory.attribution.paths[index]:
-        node = data.filesystem.get(path)
-        if node is not None and node.content is not None and node.content in owned:
-            yield path, node.content
+    for content, path in data.path_of(set(owned)).items():
+        yield path, content
 
 
 # frameworks
@@ -307,10 +305,11 @@ def _needed_only_by(
 
 def _system_cuda_libraries(data: AnalysisInput, inventory: Inventory) -> frozenset[str]:
     """Base names of the CUDA shared libraries the system ships (dpkg packages, /usr/local/cuda)."""
-    paths: list[str] = []
+    contents: set[ContentId] = set()
     for index, record in enumerate(inventory.records):
         if record.ecosystem is Ecosystem.DPKG and _SYSTEM_CUDA_PACKAGE.match(record.name):
-            paths += inventory.attribution.paths[index]
+            contents |= inventory.attribution.contents[index]
+    paths = list(data.path_of(contents).values()) if contents else []
     paths += [path for path, _size, _content in data.files if _SYSTEM_CUDA_TREE.match(path)]
     return frozenset(filter(None, (_library_base(path) for path in paths)))
 

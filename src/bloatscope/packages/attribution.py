@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from bloatscope.model.image import Image
 from bloatscope.model.package import PackageRecord, UnownedBytes
+from bloatscope.model.report import ShadowedFile
 from bloatscope.model.tree import ContentId, FileSystem, FsNode
 
 _SYMLINK = 0x32
@@ -25,7 +26,12 @@ _UNOWNED_DEPTH = 3
 
 
 class Attribution:
-    """Per package: the final contents it owns and the layers that wrote its paths."""
+    """Per package: the final contents it owns, the bytes its paths shipped in all layers, and
+    those layers.
+
+    Shipped bytes come from the final contents plus the shadowed entries at the package's
+    paths: every regular entry of every layer is one or the other (shipped = final +
+    reclaimable, exactly), so no pass over all layers' entries is needed."""
 
     def __init__(
         self,
@@ -33,47 +39,64 @@ class Attribution:
         image: Image,
         filesystem: FileSystem,
         nodes: Sequence[tuple[str, FsNode]],
+        shadowed: Iterable[ShadowedFile] = (),
     ) -> None:
         self.records = records
-        self._image = image
+        self._layers = image.layers
         self._resolver = PathResolver(filesystem)
         self._by_path = dict(nodes)
+        self._hidden: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for item in shadowed:
+            self._hidden[item.path].append((item.layer, item.size_bytes))
         self.contents: list[frozenset[ContentId]] = []
-        self.paths: list[tuple[str, ...]] = []  # resolved paths of files (not directories)
-        self.file_counts: list[int] = []  # of those, files in the final tree holding content
+        self.file_counts: list[int] = []  # files in the final tree holding content
+        self.shipped: list[int] = []
+        self.layers: list[tuple[int, ...]] = []
         self.content_size: dict[ContentId, int] = {}
         owners: dict[ContentId, int] = defaultdict(int)
         tree_owner = _tree_owners(records, nodes)
         for index, record in enumerate(records):
-            owned, paths, count = self._owned(record, tree_owner.get(index, ()))
-            self.contents.append(owned)
-            self.paths.append(paths)
-            self.file_counts.append(count)
-            for content in owned:
+            for content in self._measure(record, tree_owner.get(index, ())):
                 owners[content] += 1
         self._owner_count = owners
 
-    def _owned(
-        self, record: PackageRecord, tree_files: Iterable[str]
-    ) -> tuple[frozenset[ContentId], tuple[str, ...], int]:
-        entries = self._image.layers
+    def _measure(self, record: PackageRecord, tree_files: Iterable[str]) -> frozenset[ContentId]:
+        entries = self._layers
+        by_path = self._by_path
+        hidden = self._hidden
+        sizes = self.content_size
         owned: set[ContentId] = set()
-        paths: list[str] = []
-        with_content: set[str] = set()
+        files = 0
+        layers: set[int] = set()
+        hidden_bytes = 0
+        seen: set[str] = set()
         for listed in (*record.files, *tree_files):
-            path = self._resolver.resolve(listed)
-            node = self._by_path.get(path)
+            node = by_path.get(listed)  # catalogers list normalized paths: most are found as-is
+            path = listed
+            if node is None:
+                path = self._resolver.resolve(listed)
+                node = by_path.get(path)
             if node is not None and node.children is not None:
                 continue  # directories are shared and hold no bytes
-            paths.append(path)
+            if path in seen:
+                continue
+            seen.add(path)
+            for layer, size in hidden.get(path, ()):
+                hidden_bytes += size
+                layers.add(layer)
             if node is None or node.content is None:
                 continue
-            with_content.add(path)
-            owned.add(node.content)
-            if node.content not in self.content_size:
-                layer, entry = node.content
-                self.content_size[node.content] = entries[layer].entries[entry].size
-        return frozenset(owned), tuple(dict.fromkeys(paths)), len(with_content)
+            files += 1
+            content = node.content
+            owned.add(content)
+            if content not in sizes:
+                sizes[content] = entries[content[0]].entries[content[1]].size
+        final = frozenset(owned)
+        self.contents.append(final)
+        self.file_counts.append(files)
+        self.shipped.append(sum(sizes[c] for c in final) + hidden_bytes)
+        self.layers.append(tuple(sorted(layers | {c[0] for c in final})))
+        return final
 
     def size(self, index: int) -> int:
         return sum(self.content_size[content] for content in self.contents[index])
@@ -81,39 +104,14 @@ class Attribution:
     def freed_bytes(self, indexes: Iterable[int]) -> int:
         """Bytes that removing these packages frees: their contents that no package outside
         the set also owns, each counted once."""
-        chosen = set(indexes)
-        count: dict[ContentId, int] = defaultdict(int)
-        for index in chosen:
-            for content in self.contents[index]:
-                count[content] += 1
-        return sum(
-            self.content_size[content]
-            for content, seen in count.items()
-            if seen == self._owner_count[content]
-        )
+        return sum(self.content_size[content] for content in self.freed_contents(indexes))
 
     def freed_contents(self, indexes: Iterable[int]) -> set[ContentId]:
-        chosen = set(indexes)
         count: dict[ContentId, int] = defaultdict(int)
-        for index in chosen:
+        for index in set(indexes):
             for content in self.contents[index]:
                 count[content] += 1
         return {c for c, seen in count.items() if seen == self._owner_count[c]}
-
-    def layers_written(
-        self, layer_paths: dict[str, list[tuple[int, int]]]
-    ) -> list[tuple[int, tuple[int, ...]]]:
-        """Per package: bytes its paths took in every layer that wrote them, and those layers."""
-        result = []
-        for paths in self.paths:
-            shipped = 0
-            layers: set[int] = set()
-            for path in paths:
-                for layer, size in layer_paths.get(path, ()):
-                    shipped += size
-                    layers.add(layer)
-            result.append((shipped, tuple(sorted(layers))))
-        return result
 
     def main_layer(self, index: int) -> int | None:
         """The layer that wrote the most of the package's final bytes."""
@@ -126,17 +124,6 @@ class Attribution:
 
     def owned_contents(self) -> set[ContentId]:
         return set(self._owner_count)
-
-
-def layer_paths(image: Image) -> dict[str, list[tuple[int, int]]]:
-    """Every non-directory path any layer wrote, with (layer, bytes) per write."""
-    written: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for layer in image.layers:
-        for entry in layer.entries:
-            if entry.typeflag != 0x35 and ".wh." not in entry.path:
-                size = entry.size if entry.typeflag in (0x30, 0x37) else 0
-                written[entry.path].append((layer.index, size))
-    return written
 
 
 def unowned(

@@ -3,7 +3,7 @@ exclusive closure of every top-level package, and what-if removal by name."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from packaging.utils import canonicalize_name
 
@@ -15,8 +15,9 @@ from bloatscope.model.package import (
     PackageRecord,
     Removal,
 )
+from bloatscope.model.report import ShadowedFile
 from bloatscope.model.tree import ContentId, FileSystem, FsNode
-from bloatscope.packages.attribution import Attribution, layer_paths, unowned
+from bloatscope.packages.attribution import Attribution, unowned
 from bloatscope.packages.dev_tools import dev_reason
 from bloatscope.packages.graph import PackageGraph
 
@@ -32,23 +33,25 @@ class Inventory:
         image: Image,
         filesystem: FileSystem,
         nodes: Sequence[tuple[str, FsNode]],
+        shadowed: Iterable[ShadowedFile] = (),
     ) -> None:
+        """``shadowed``: the image's hidden layer entries (Reclaimable.files), which give the
+        bytes packages shipped beyond what the final tree shows."""
         self.records = tuple(records)
         self.graph = PackageGraph(self.records)
-        self.attribution = Attribution(self.records, image, filesystem, nodes)
-        written = self.attribution.layers_written(layer_paths(image))
+        self.attribution = Attribution(self.records, image, filesystem, nodes, shadowed)
+        attribution = self.attribution
         packages = []
         for index, record in enumerate(self.records):
             top = self.graph.top_level[index]
             closure = self.graph.removal([index]) if top else frozenset()
-            shipped, layers = written[index]
             packages.append(
                 Package(
                     record=record,
-                    size_bytes=self.attribution.size(index),
-                    shipped_bytes=shipped,
-                    file_count=self.attribution.file_counts[index],
-                    layers=layers,
+                    size_bytes=attribution.size(index),
+                    shipped_bytes=attribution.shipped[index],
+                    file_count=attribution.file_counts[index],
+                    layers=attribution.layers[index],
                     layer=self.attribution.main_layer(index),
                     top_level=top,
                     exclusive_bytes=self.attribution.freed_bytes(closure) if top else 0,

@@ -116,6 +116,7 @@ class RpmCataloger(Cataloger):
     ecosystem = Ecosystem.RPM
     # Only the root's database: a database elsewhere (a build chroot) lists another root's files.
     capture = r"^(?:var/lib/rpm|usr/lib/sysimage/rpm)/rpmdb\.sqlite(?:-wal)?$"
+    capture_suffixes = ("/rpmdb.sqlite", "/rpmdb.sqlite-wal")
 
     def catalog(self, files: ImageFiles, warn: Callable[[str], None]) -> list[PackageRecord]:
         found = _database(files, warn)
