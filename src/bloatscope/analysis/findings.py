@@ -6,8 +6,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 
-from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim
 from bloatscope.analysis.ai_stacks import AiStacksAnalyzer
+from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim
 from bloatscope.analysis.caches import PackageCacheAnalyzer
 from bloatscope.analysis.context_junk import BuildContextAnalyzer
 from bloatscope.analysis.dev_packages import DevPackagesAnalyzer

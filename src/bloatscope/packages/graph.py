@@ -15,7 +15,6 @@ from collections.abc import Collection, Iterable, Sequence
 
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 
-
 # Ecosystems whose catalogers resolve every requirement to one copy themselves (npm's nested
 # node_modules lookup); an unresolved one there means nothing installed satisfies it.
 _RESOLVED_BY_CATALOGER = frozenset({Ecosystem.NPM})
