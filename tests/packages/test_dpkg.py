@@ -112,7 +112,7 @@ def test_installed_packages_with_their_lists() -> None:
                 "etc/ld.so.conf.d/x86_64-linux-gnu.conf",
                 "lib/x86_64-linux-gnu/libc.so.6",
             ),
-            requires=(Requirement(("libgcc-s1",)), Requirement(("libidn2-0",))),
+            requires=(Requirement(("libgcc-s1",)), Requirement(("libidn2-0",), weak=True)),
             display_name="libc6",
         ),
         PackageRecord(
@@ -220,7 +220,7 @@ def test_relationship_syntax_is_reduced_to_names() -> None:
         Requirement(("foo",)),
         Requirement(("bar",)),
         Requirement(("baz", "qux")),
-        Requirement(("ca-certificates",)),
+        Requirement(("ca-certificates",), weak=True),  # Recommends
     )
     assert records[0].provides == ("mail-transport-agent", "libfoo", "python3-bar")
 

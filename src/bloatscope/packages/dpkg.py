@@ -38,7 +38,8 @@ ON_DISK_STATES = frozenset(
 )
 KNOWN_STATES = ON_DISK_STATES | {"not-installed", "config-files"}
 
-# apt keeps Recommends installed on autoremove, so they hold a package in as Depends do.
+# apt keeps Recommends installed on autoremove, so they hold a package in as Depends do; but
+# removing a recommended package breaks nothing, so they are weak requirements.
 RELATION_FIELDS = ("pre-depends", "depends", "recommends")
 PACKAGE_FIELDS = frozenset(
     {"package", "status", "version", "architecture", "multi-arch", "essential", "provides"}
@@ -263,7 +264,7 @@ def _state(status: str, package: str) -> str:
 
 def _package(stanza: dict[str, str], location: str, budget: _NameBudget) -> _Installed:
     requires = tuple(
-        Requirement(names)
+        Requirement(names, weak=field == "recommends")
         for field in RELATION_FIELDS
         for names in budget.relations(stanza.get(field, ""))
     )
