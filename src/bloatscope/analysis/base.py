@@ -36,6 +36,7 @@ class AnalysisInput:
     shadowed: Reclaimable
     inventory: Inventory | None = None  # the packages, when they were cataloged
     files: tuple[VisibleFile, ...] = field(init=False)
+    _paths: dict[ContentId, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # listed once, so each analyzer's pass is over the files that hold bytes only
@@ -48,10 +49,14 @@ class AnalysisInput:
                 if size > 0:
                     files.append((path, size, node.content))
         object.__setattr__(self, "files", tuple(files))
+        object.__setattr__(self, "_paths", {})
 
     def path_of(self, contents: set[ContentId]) -> dict[ContentId, str]:
         """A final path showing each of these contents (files holding bytes only)."""
-        return {content: path for path, _size, content in self.files if content in contents}
+        if not self._paths:  # built on first use: one pass for every analyzer that asks
+            self._paths.update((content, path) for path, _size, content in self.files)
+        paths = self._paths
+        return {content: paths[content] for content in contents if content in paths}
 
     @classmethod
     def from_report(cls, report: Report, inventory: Inventory | None = None) -> AnalysisInput:

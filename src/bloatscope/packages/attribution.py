@@ -51,6 +51,8 @@ class Attribution:
         self.contents: list[frozenset[ContentId]] = []
         self.file_counts: list[int] = []  # files in the final tree holding content
         self.shipped: list[int] = []
+        self.sizes: list[int] = []
+        self.main_layers: list[int | None] = []
         self.layers: list[tuple[int, ...]] = []
         self.content_size: dict[ContentId, int] = {}
         owners: dict[ContentId, int] = defaultdict(int)
@@ -65,41 +67,54 @@ class Attribution:
         by_path = self._by_path
         hidden = self._hidden
         sizes = self.content_size
-        owned: set[ContentId] = set()
-        files = 0
-        layers: set[int] = set()
-        hidden_bytes = 0
-        seen: set[str] = set()
-        for listed in (*record.files, *tree_files):
-            node = by_path.get(listed)  # catalogers list normalized paths: most are found as-is
-            path = listed
+        listed = (*record.files, *tree_files)
+        # catalogers list normalized paths: nearly all are found as they are (one C-level map);
+        # the rest go through symlinked parents (usrmerge's /lib -> usr/lib)
+        found = list(map(by_path.get, listed))
+        paths = list(listed)
+        for position, node in enumerate(found):
             if node is None:
-                path = self._resolver.resolve(listed)
-                node = by_path.get(path)
+                paths[position] = self._resolver.resolve(listed[position])
+                found[position] = by_path.get(paths[position])
+        owned: dict[ContentId, None] = {}
+        hidden_bytes = 0
+        layers: set[int] = set()
+        seen: set[str] = set()
+        files = 0
+        for path, node in zip(paths, found, strict=True):
             if node is not None and node.children is not None:
                 continue  # directories are shared and hold no bytes
             if path in seen:
-                continue
+                continue  # one path listed twice (through a symlinked parent, say)
             seen.add(path)
-            for layer, size in hidden.get(path, ()):
-                hidden_bytes += size
-                layers.add(layer)
-            if node is None or node.content is None:
-                continue
-            files += 1
-            content = node.content
-            owned.add(content)
+            if path in hidden:
+                for layer, size in hidden[path]:
+                    hidden_bytes += size
+                    layers.add(layer)
+            if node is not None and node.content is not None:
+                owned[node.content] = None
+                files += 1
+        by_layer: dict[int, int] = defaultdict(int)
+        total = 0
+        for content in owned:
             if content not in sizes:
                 sizes[content] = entries[content[0]].entries[content[1]].size
+            size = sizes[content]
+            by_layer[content[0]] += size
+            total += size
         final = frozenset(owned)
         self.contents.append(final)
+        self.sizes.append(total)
         self.file_counts.append(files)
-        self.shipped.append(sum(sizes[c] for c in final) + hidden_bytes)
-        self.layers.append(tuple(sorted(layers | {c[0] for c in final})))
+        self.shipped.append(total + hidden_bytes)
+        self.layers.append(tuple(sorted(layers | by_layer.keys())))
+        self.main_layers.append(
+            max(by_layer, key=lambda layer: (by_layer[layer], layer)) if by_layer else None
+        )
         return final
 
     def size(self, index: int) -> int:
-        return sum(self.content_size[content] for content in self.contents[index])
+        return self.sizes[index]
 
     def freed_bytes(self, indexes: Iterable[int]) -> int:
         """Bytes that removing these packages frees: their contents that no package outside
@@ -107,20 +122,20 @@ class Attribution:
         return sum(self.content_size[content] for content in self.freed_contents(indexes))
 
     def freed_contents(self, indexes: Iterable[int]) -> set[ContentId]:
+        chosen = set(indexes)
+        if len(chosen) == 1:  # the common case: a package whose closure is itself
+            (only,) = chosen
+            owners = self._owner_count
+            return {c for c in self.contents[only] if owners[c] == 1}
         count: dict[ContentId, int] = defaultdict(int)
-        for index in set(indexes):
+        for index in chosen:
             for content in self.contents[index]:
                 count[content] += 1
         return {c for c, seen in count.items() if seen == self._owner_count[c]}
 
     def main_layer(self, index: int) -> int | None:
         """The layer that wrote the most of the package's final bytes."""
-        by_layer: dict[int, int] = defaultdict(int)
-        for content in self.contents[index]:
-            by_layer[content[0]] += self.content_size[content]
-        if not by_layer:
-            return None
-        return max(by_layer, key=lambda layer: (by_layer[layer], layer))
+        return self.main_layers[index]
 
     def owned_contents(self) -> set[ContentId]:
         return set(self._owner_count)
@@ -135,7 +150,8 @@ def unowned(
     for path, size, content in files:
         if content in owned:
             continue
-        directory = "/".join(posixpath.dirname(path).split("/")[:_UNOWNED_DEPTH])
+        parts = path.split("/", _UNOWNED_DEPTH)
+        directory = "/".join(parts[:_UNOWNED_DEPTH] if len(parts) > _UNOWNED_DEPTH else parts[:-1])
         group = groups.setdefault((directory, content[0]), [0, 0])
         group[0] += size
         group[1] += 1
