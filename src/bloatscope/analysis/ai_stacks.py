@@ -310,7 +310,11 @@ def _system_cuda_libraries(data: AnalysisInput, inventory: Inventory) -> frozens
         if record.ecosystem is Ecosystem.DPKG and _SYSTEM_CUDA_PACKAGE.match(record.name):
             contents |= inventory.attribution.contents[index]
     paths = list(data.path_of(contents).values()) if contents else []
-    paths += [path for path, _size, _content in data.files if _SYSTEM_CUDA_TREE.match(path)]
+    paths += [
+        path
+        for path, _size, _content in data.files
+        if path.startswith("usr/local/cuda") and _SYSTEM_CUDA_TREE.match(path)
+    ]
     return frozenset(filter(None, (_library_base(path) for path in paths)))
 
 

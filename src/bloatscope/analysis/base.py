@@ -36,7 +36,6 @@ class AnalysisInput:
     shadowed: Reclaimable
     inventory: Inventory | None = None  # the packages, when they were cataloged
     files: tuple[VisibleFile, ...] = field(init=False)
-    _paths: dict[ContentId, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # listed once, so each analyzer's pass is over the files that hold bytes only
@@ -49,14 +48,15 @@ class AnalysisInput:
                 if size > 0:
                     files.append((path, size, node.content))
         object.__setattr__(self, "files", tuple(files))
-        object.__setattr__(self, "_paths", {})
 
     def path_of(self, contents: set[ContentId]) -> dict[ContentId, str]:
-        """A final path showing each of these contents (files holding bytes only)."""
-        if not self._paths:  # built on first use: one pass for every analyzer that asks
-            self._paths.update((content, path) for path, _size, content in self.files)
-        paths = self._paths
-        return {content: paths[content] for content in contents if content in paths}
+        """The path each of these contents is shown at, for those the final tree shows: the
+        path its layer wrote it at, which is the final path unless it was written through a
+        symlinked directory. (Looked up per content: package findings ask for tens of thousands,
+        and a map of every file costs more.)"""
+        layers = self.image.layers
+        visible = self.visible
+        return {c: layers[c[0]].entries[c[1]].path for c in contents if c in visible}
 
     @classmethod
     def from_report(cls, report: Report, inventory: Inventory | None = None) -> AnalysisInput:

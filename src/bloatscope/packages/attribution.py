@@ -10,8 +10,8 @@ resolved through symlinked directories first. Sizes count contents, so two paths
 from __future__ import annotations
 
 import posixpath
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Sequence
 
 from bloatscope.model.image import Image
 from bloatscope.model.package import PackageRecord, UnownedBytes
@@ -19,6 +19,7 @@ from bloatscope.model.report import ShadowedFile
 from bloatscope.model.tree import ContentId, FileSystem, FsNode
 
 _SYMLINK = 0x32
+_REGULAR = (0x30, 0x37)
 _MAX_HOPS = 40
 # Unowned bytes are grouped by the first levels of their directory: deep enough to tell
 # /usr/local/lib from /app/models, shallow enough to stay a short list.
@@ -55,11 +56,10 @@ class Attribution:
         self.main_layers: list[int | None] = []
         self.layers: list[tuple[int, ...]] = []
         self.content_size: dict[ContentId, int] = {}
-        owners: dict[ContentId, int] = defaultdict(int)
+        owners: Counter[ContentId] = Counter()
         tree_owner = _tree_owners(records, nodes)
         for index, record in enumerate(records):
-            for content in self._measure(record, tree_owner.get(index, ())):
-                owners[content] += 1
+            owners.update(self._measure(record, tree_owner.get(index, ())))
         self._owner_count = owners
 
     def _measure(self, record: PackageRecord, tree_files: Iterable[str]) -> frozenset[ContentId]:
@@ -72,36 +72,38 @@ class Attribution:
         # the rest go through symlinked parents (usrmerge's /lib -> usr/lib)
         found = list(map(by_path.get, listed))
         paths = list(listed)
-        for position, node in enumerate(found):
-            if node is None:
-                paths[position] = self._resolver.resolve(listed[position])
-                found[position] = by_path.get(paths[position])
-        owned: dict[ContentId, None] = {}
+        if None in found:
+            for position, node in enumerate(found):
+                if node is None:
+                    paths[position] = self._resolver.resolve(listed[position])
+                    found[position] = by_path.get(paths[position])
+        if len(set(paths)) != len(paths):  # one path listed twice (through a symlink, say)
+            unique = dict(zip(paths, found, strict=True))
+            paths, found = list(unique), list(unique.values())
+        # set and list building run in C; per-path Python statements were most of the time
+        with_content = [n for n in found if n is not None and n.content is not None]
+        files = len(with_content)
+        owned = dict.fromkeys(n.content for n in with_content if n.content is not None)
         hidden_bytes = 0
         layers: set[int] = set()
-        seen: set[str] = set()
-        files = 0
-        for path, node in zip(paths, found, strict=True):
-            if node is not None and node.children is not None:
-                continue  # directories are shared and hold no bytes
-            if path in seen:
-                continue  # one path listed twice (through a symlinked parent, say)
-            seen.add(path)
-            if path in hidden:
+        for path in hidden.keys() & set(paths):
+            node = by_path.get(path)
+            if node is None or node.children is None:  # a directory now: not its bytes
                 for layer, size in hidden[path]:
                     hidden_bytes += size
                     layers.add(layer)
-            if node is not None and node.content is not None:
-                owned[node.content] = None
-                files += 1
-        by_layer: dict[int, int] = defaultdict(int)
-        total = 0
-        for content in owned:
+        for node in with_content:  # a regular file's node carries its own size
+            entry = node.entry
+            if entry is not None and entry.typeflag in _REGULAR and node.content is not None:
+                sizes[node.content] = entry.size
+        for content in owned:  # hardlinks: the size is their target's
             if content not in sizes:
                 sizes[content] = entries[content[0]].entries[content[1]].size
-            size = sizes[content]
+        size_of = list(map(sizes.__getitem__, owned))
+        total = sum(size_of)
+        by_layer: dict[int, int] = defaultdict(int)
+        for content, size in zip(owned, size_of, strict=True):
             by_layer[content[0]] += size
-            total += size
         final = frozenset(owned)
         self.contents.append(final)
         self.sizes.append(total)
@@ -137,19 +139,21 @@ class Attribution:
         """The layer that wrote the most of the package's final bytes."""
         return self.main_layers[index]
 
-    def owned_contents(self) -> set[ContentId]:
-        return set(self._owner_count)
+    def owned_contents(self) -> Collection[ContentId]:
+        """Every content some package owns (a view: no copy of 70,000 ids)."""
+        return self._owner_count.keys()
+
+    def owned_bytes(self) -> int:
+        return sum(map(self.content_size.__getitem__, self._owner_count))
 
 
 def unowned(
-    files: Iterable[tuple[str, int, ContentId]], owned: set[ContentId], limit: int
+    files: Iterable[tuple[str, int, ContentId]], owned: Collection[ContentId], limit: int
 ) -> tuple[UnownedBytes, ...]:
     """The final bytes no package owns, by directory (its first levels) and layer, largest
     first."""
     groups: dict[tuple[str, int], list[int]] = {}
-    for path, size, content in files:
-        if content in owned:
-            continue
+    for path, size, content in [item for item in files if item[2] not in owned]:
         parts = path.split("/", _UNOWNED_DEPTH)
         directory = "/".join(parts[:_UNOWNED_DEPTH] if len(parts) > _UNOWNED_DEPTH else parts[:-1])
         group = groups.setdefault((directory, content[0]), [0, 0])

@@ -114,8 +114,8 @@ class Inventory:
         self, files: Sequence[tuple[str, int, ContentId]], warnings: Sequence[str]
     ) -> PackageInventory:
         owned = self.attribution.owned_contents()
-        owned_bytes = sum(self.attribution.content_size[c] for c in owned)
-        total = sum(size for _path, size, _content in files)
+        owned_bytes = self.attribution.owned_bytes()
+        total = sum(item[1] for item in files)
         return PackageInventory(
             packages=self.packages,
             unowned=unowned(files, owned, UNOWNED_GROUPS),
