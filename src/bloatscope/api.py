@@ -6,13 +6,15 @@ from dataclasses import dataclass
 
 from bloatscope.analysis.base import AnalysisInput
 from bloatscope.analysis.dive import DiveAccumulator
-from bloatscope.analysis.findings import analyzers, find
+from bloatscope.analysis.findings import analyzers, collect, ledger, sort_findings
 from bloatscope.analysis.largest import largest_directories, largest_files
 from bloatscope.analysis.model_weights import DEFAULT_MIN_BYTES as MODEL_MIN_BYTES
+from bloatscope.analysis.package_stage import PendingStage
 from bloatscope.analysis.reclaimable import reclaimable, visible_content
+from bloatscope.model.finding import Finding
 from bloatscope.model.report import Report
-from bloatscope.packages.catalog import capture_for, catalog, catalogers, image_files
-from bloatscope.packages.inventory import Inventory
+from bloatscope.model.tree import ContentId
+from bloatscope.packages.catalog import capture_for, catalogers
 from bloatscope.progress import NullProgress, ProgressObserver
 from bloatscope.reader.image_reader import ReadOptions, read_image
 
@@ -52,18 +54,22 @@ def analyze(
     nodes = filesystem.walk()
     visible = visible_content(nodes)
     waste = reclaimable(image, filesystem, result.changes, visible)
-    inventory = None
-    warnings: list[str] = []
-    if chosen:
-        files = image_files(image, filesystem, result.captured)
-        records = catalog(files, chosen, warnings)
-        inventory = Inventory(records, image, filesystem, nodes, waste.files)
-    data = AnalysisInput(image, filesystem, result.changes, nodes, visible, waste, inventory)
-    findings = (
-        find(data, analyzers(options.model_min_bytes), options.min_finding_bytes)
-        if options.findings
-        else ()
-    )
+    data = AnalysisInput(image, filesystem, result.changes, nodes, visible, waste)
+    every = analyzers(options.model_min_bytes) if options.findings else ()
+    by_path = [analyzer for analyzer in every if not analyzer.needs_inventory]
+    stage = None
+    if chosen:  # packages and their findings, alongside the path-based analyzers
+        by_package = [analyzer for analyzer in every if analyzer.needs_inventory]
+        stage = PendingStage(data, result.captured, chosen, by_package, options.min_finding_bytes)
+    collected = collect(data, by_path, now=True)
+    largest = largest_files(data.files, options.top), largest_directories(nodes, options.top)
+    packages = None
+    claimed: frozenset[ContentId] = frozenset()
+    package_findings: tuple[Finding, ...] = ()
+    if stage is not None:
+        stage_result, packages = stage.result()
+        claimed, package_findings = stage_result.claimed, stage_result.findings
+    findings, _claimed = ledger(data, collected, options.min_finding_bytes, claimed)
     progress.advance(1)
     entries = [layer.entries for layer in image.layers]
     final_size = sum(entries[layer][index].size for layer, index in visible)
@@ -73,11 +79,11 @@ def analyze(
         changes=result.changes,
         dive=dive_stats,
         reclaimable=waste,
-        largest_files=largest_files(data.files, options.top),
-        largest_directories=largest_directories(nodes, options.top),
+        largest_files=largest[0],
+        largest_directories=largest[1],
         final_size_bytes=final_size,
-        findings=findings,
-        packages=inventory.model(data.files, warnings) if inventory is not None else None,
+        findings=tuple(sort_findings([*package_findings, *findings])),
+        packages=packages,
     )
     progress.advance(1)
     progress.finish()

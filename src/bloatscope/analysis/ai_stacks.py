@@ -99,6 +99,7 @@ class _Found:
 
 class AiStacksAnalyzer(Analyzer):
     cause = "ai-stack"
+    needs_inventory = True
 
     def __init__(self) -> None:
         self._found: dict[str, _Found] = {}

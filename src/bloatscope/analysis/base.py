@@ -49,6 +49,11 @@ class AnalysisInput:
                     files.append((path, size, node.content))
         object.__setattr__(self, "files", tuple(files))
 
+    def attach(self, inventory: Inventory) -> None:
+        """Sets the inventory once it is measured: the input is otherwise complete before the
+        packages are, and rebuilding it would walk the file list again."""
+        object.__setattr__(self, "inventory", inventory)
+
     def path_of(self, contents: set[ContentId]) -> dict[ContentId, str]:
         """The path each of these contents is shown at, for those the final tree shows: the
         path its layer wrote it at, which is the final path unless it was written through a
@@ -95,6 +100,9 @@ class Analyzer(ABC):
     """One cause of waste."""
 
     cause: str
+    # Claims from the package inventory: run with cataloging (maybe in another process),
+    # before the analyzers that find causes by path.
+    needs_inventory = False
 
     @abstractmethod
     def claims(self, data: AnalysisInput) -> Iterator[Claim]:

@@ -47,6 +47,7 @@ def dev_removal(inventory: Inventory, ecosystem: Ecosystem) -> tuple[list[int], 
 
 class DevPackagesAnalyzer(Analyzer):
     cause = "dev-packages"
+    needs_inventory = True
 
     def __init__(self) -> None:
         self._tools: dict[str, list[str]] = {}

@@ -4,7 +4,7 @@ that claims it, and groups the claims into findings, one per cause, kind and lay
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from bloatscope.analysis.ai_stacks import AiStacksAnalyzer
 from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim
@@ -54,11 +54,31 @@ def find(
 ) -> tuple[Finding, ...]:
     """The findings of at least ``min_bytes``, largest first. Smaller ones are left out, and so
     are their bytes from the total: the report's reclaimable bytes are what it lists."""
-    claimed: set[ContentId] = set()
+    return ledger(data, collect(data, analyzers), min_bytes)[0]
+
+
+Collected = list[tuple[Analyzer, Iterable[Claim]]]
+
+
+def collect(data: AnalysisInput, analyzers: Sequence[Analyzer], *, now: bool = False) -> Collected:
+    """Each analyzer with its claims: lazily, or computed ``now`` (to do the work while another
+    process does other analyzers' work)."""
+    return [(a, list(a.claims(data)) if now else a.claims(data)) for a in analyzers]
+
+
+def ledger(
+    data: AnalysisInput,
+    collected: Collected,
+    min_bytes: int = 0,
+    claimed_before: Iterable[ContentId] = (),
+) -> tuple[tuple[Finding, ...], set[ContentId]]:
+    """The findings from claims in precedence order, each content counted for the first claim,
+    none for contents ``claimed_before``; and every content claimed."""
+    claimed: set[ContentId] = set(claimed_before)
     findings: list[Finding] = []
-    for analyzer in analyzers:
+    for analyzer, analyzer_claims in collected:
         groups: dict[tuple[str, int], list[Claim]] = {}
-        for claim in analyzer.claims(data):
+        for claim in analyzer_claims:
             if claim.content in claimed:
                 continue
             claimed.add(claim.content)
@@ -66,8 +86,13 @@ def find(
         for key, claims in groups.items():
             if sum(claim.size for claim in claims) >= min_bytes:
                 findings.append(_finding(data, analyzer, key, claims))
-    findings.sort(key=lambda f: (-f.bytes, f.cause, f.layer if f.layer is not None else -1))
-    return tuple(findings)
+    return tuple(sort_findings(findings)), claimed
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(
+        findings, key=lambda f: (-f.bytes, f.cause, f.layer if f.layer is not None else -1)
+    )
 
 
 def _finding(

@@ -51,6 +51,7 @@ def release_of(records: Sequence[PackageRecord]) -> str | None:
 
 class FullBaseAnalyzer(Analyzer):
     cause = "full-base"
+    needs_inventory = True
 
     def __init__(self, min_bytes: int = DEFAULT_MIN_BYTES) -> None:
         self.min_bytes = min_bytes
