@@ -4,6 +4,7 @@ every layer, what removal frees when files are shared, and the bytes no package 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -156,8 +157,6 @@ def test_captured_files_are_seen_at_their_final_paths(tmp_path: Path) -> None:
     archive = write_skopeo_archive(
         tmp_path / "i.tar", Image([base.build(), later.build(), last.build()])
     )
-    import re
-
     capture = Capture(re.compile(rb"(?:^|/)(?:installed|other|gone)$"), 1 << 20)
     result = read_image(str(archive), ReadOptions(capture=capture))
     files = image_files(result.image, result.filesystem, result.captured)

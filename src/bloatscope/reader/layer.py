@@ -8,7 +8,6 @@ where needed. A compressed blob must be decoded anyway, so every file is hashed 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,9 @@ import xxhash
 from bloatscope.model.entry import FileEntry
 from bloatscope.model.layer import Compression
 from bloatscope.reader.compression import DecodedBlob, sniff
-from bloatscope.reader.tarstream import FileWindow, StreamSource, TarWalker
+from bloatscope.reader.tarstream import Capture, FileWindow, StreamSource, TarWalker
+
+__all__ = ["EMPTY_DIGEST", "Capture", "LayerScan", "normalize_path", "scan_layer"]
 
 if TYPE_CHECKING:
     from bloatscope.sources.base import BlobRef
@@ -54,27 +55,6 @@ def _rebuild_scan(
 ) -> LayerScan:
     entries = tuple(FileEntry._make(row) for row in rows)
     return LayerScan(entries, *rest, hashed, captured)
-
-
-@dataclass(frozen=True, slots=True)
-class Capture:
-    """Which files' bytes a scan keeps: names ``pattern`` matches (root-relative, no leading
-    slash), up to ``limit`` bytes each. A regex search on each of 87,000 names costs a second;
-    so only names that end with one of ``suffixes`` or contain one of ``markers`` (checked in
-    C, ~0.1 us) are searched at all. Both empty: every name is searched."""
-
-    pattern: re.Pattern[bytes]
-    limit: int
-    suffixes: tuple[bytes, ...] = ()
-    markers: tuple[bytes, ...] = ()
-
-    def wants(self, name: bytes) -> bool:
-        if (self.suffixes or self.markers) and not self._hinted(name):
-            return False
-        return self.pattern.search(name) is not None
-
-    def _hinted(self, name: bytes) -> bool:
-        return name.endswith(self.suffixes) or any(marker in name for marker in self.markers)
 
 
 def normalize_path(raw: bytes) -> str:
@@ -136,11 +116,7 @@ def _collect(
     entries: list[FileEntry] = []
     append = entries.append
     captured: dict[str, bytes] = {}
-    members = (
-        walker.members(digests=digests, capture=capture.wants, capture_limit=capture.limit)
-        if capture is not None
-        else walker.members(digests=digests)
-    )
+    members = walker.members(digests=digests, capture=capture)
     for member in members:
         name, typeflag, size, mode, uid, gid, link, offset, _payload = member
         path = normalize_path(name)

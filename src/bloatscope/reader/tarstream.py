@@ -7,7 +7,9 @@ need; here each header becomes a plain tuple and payloads are skipped (or hashed
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
 import xxhash
@@ -99,6 +101,36 @@ class StreamSource:
 # is what the archive stores.
 RawMember = tuple[bytes, int, int, int, int, int, bytes, int, int]
 PayloadSink = Callable[[memoryview], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """Which files' bytes a scan keeps: names ``pattern`` matches (root-relative, no leading
+    slash), up to ``limit`` bytes each. A regex search on each of 87,000 names costs a second,
+    so only names that end with one of ``suffixes`` or contain one of ``markers`` (tested in C)
+    are searched at all. Both empty: every name is searched."""
+
+    pattern: re.Pattern[bytes]
+    limit: int
+    suffixes: tuple[bytes, ...] = ()
+    markers: tuple[bytes, ...] = ()
+    _marker: re.Pattern[bytes] | None = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        joined = b"|".join(re.escape(marker) for marker in self.markers)
+        object.__setattr__(self, "_marker", re.compile(joined) if self.markers else None)
+
+    def wants(self, name: bytes) -> bool:
+        """Whether a member named ``name`` (as stored: maybe with ``./``) is kept; the walker
+        inlines the same test."""
+        if (self.suffixes or self.markers) and not self.hinted(name):
+            return False
+        return self.pattern.search(_relative(name)) is not None
+
+    def hinted(self, name: bytes) -> bool:
+        return name.endswith(self.suffixes) or (
+            self._marker is not None and self._marker.search(name) is not None
+        )
 
 
 class TarWalker:
@@ -211,15 +243,21 @@ class TarWalker:
         payload_sink: Callable[[RawMember], PayloadSink | None] | None = None,
         *,
         digests: bool = False,
-        capture: Callable[[bytes], bool] | None = None,
-        capture_limit: int = 0,
+        capture: Capture | None = None,
     ) -> Iterator[RawMember]:
         """Yields members in stream order. ``payload_sink(member)`` may return a callable that
         receives the payload bytes. With ``digests``, the xxh3 of each regular file's content
         is in ``self.digest`` when its member is yielded (None for other members): one call
         per file instead of a hasher object, since most files fit in the buffer. A regular
-        file whose name (without a leading ``./`` or ``/``) ``capture`` accepts, and whose
-        payload is at most ``capture_limit`` bytes, has its content in ``self.captured``."""
+        file that ``capture`` wants has its content in ``self.captured``."""
+        # the capture test runs on every regular file: its parts are locals, tested inline
+        limit, pattern, filtered = 0, None, False
+        suffixes: tuple[bytes, ...] = ()
+        hinted = None
+        if capture is not None:
+            limit, pattern, suffixes = capture.limit, capture.pattern, capture.suffixes
+            filtered = bool(capture.suffixes or capture.markers)
+            hinted = capture.hinted
         pax: dict[bytes, bytes] = {}
         long_name: bytes | None = None
         long_link: bytes | None = None
@@ -270,10 +308,15 @@ class TarWalker:
             sink = payload_sink(member) if payload_sink is not None else None
             self.digest = self.captured = None
             if (
-                capture is not None
+                pattern is not None
                 and typeflag in _REGULAR
-                and payload_size <= capture_limit
-                and capture(_relative(member[0]))
+                and payload_size <= limit
+                and (
+                    not filtered
+                    or member[0].endswith(suffixes)
+                    or (hinted is not None and hinted(member[0]))
+                )
+                and pattern.search(_relative(member[0]))
             ):
                 data = self._take(padded)
                 ok = len(data) == padded
