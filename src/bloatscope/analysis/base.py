@@ -5,7 +5,7 @@ into findings."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -89,6 +89,16 @@ class Claim(NamedTuple):
     size: int
 
 
+class ClaimBatch(NamedTuple):
+    """Many contents of one kind at once, with their sizes: for causes that blame tens of
+    thousands of files (a package's closure), cheaper than a Claim each. The ledger looks paths
+    up only for the files a finding lists."""
+
+    group: str
+    contents: Collection[ContentId]
+    sizes: Mapping[ContentId, int]
+
+
 @dataclass(frozen=True, slots=True)
 class Description:
     title: str
@@ -105,7 +115,7 @@ class Analyzer(ABC):
     needs_inventory = False
 
     @abstractmethod
-    def claims(self, data: AnalysisInput) -> Iterator[Claim]:
+    def claims(self, data: AnalysisInput) -> Iterator[Claim | ClaimBatch]:
         """Every content this cause explains; the ledger drops those already claimed."""
 
     @abstractmethod

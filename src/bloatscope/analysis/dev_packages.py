@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim, Description
+from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim, ClaimBatch, Description
 from bloatscope.model.finding import Severity
 from bloatscope.model.package import Ecosystem
 from bloatscope.packages.dev_tools import dev_reason
@@ -52,7 +52,7 @@ class DevPackagesAnalyzer(Analyzer):
     def __init__(self) -> None:
         self._tools: dict[str, list[str]] = {}
 
-    def claims(self, data: AnalysisInput) -> Iterator[Claim]:
+    def claims(self, data: AnalysisInput) -> Iterator[Claim | ClaimBatch]:
         inventory = data.inventory
         if inventory is None:
             return
@@ -64,11 +64,7 @@ class DevPackagesAnalyzer(Analyzer):
             # top-level tools first, by size: the names a reader recognizes
             ranked = sorted(tools, key=lambda i: -inventory.packages[i].size_bytes)
             self._tools[ecosystem.value] = [inventory.records[i].label for i in ranked]
-            paths = data.path_of(contents)
-            for content in contents:
-                if content in paths:
-                    size = inventory.attribution.content_size[content]
-                    yield Claim(ecosystem.value, content, "/" + paths[content], size)
+            yield ClaimBatch(ecosystem.value, contents, inventory.attribution.content_size)
 
     def describe(self, group: str, paths: tuple[str, ...]) -> Description:
         names = self._tools.get(group, [])

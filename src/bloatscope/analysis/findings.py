@@ -4,10 +4,10 @@ that claims it, and groups the claims into findings, one per cause, kind and lay
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from bloatscope.analysis.ai_stacks import AiStacksAnalyzer
-from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim
+from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim, ClaimBatch
 from bloatscope.analysis.caches import PackageCacheAnalyzer
 from bloatscope.analysis.context_junk import BuildContextAnalyzer
 from bloatscope.analysis.dev_packages import DevPackagesAnalyzer
@@ -57,7 +57,7 @@ def find(
     return ledger(data, collect(data, analyzers), min_bytes)[0]
 
 
-Collected = list[tuple[Analyzer, Iterable[Claim]]]
+Collected = list[tuple[Analyzer, Iterable[Claim | ClaimBatch]]]
 
 
 def collect(data: AnalysisInput, analyzers: Sequence[Analyzer], *, now: bool = False) -> Collected:
@@ -78,15 +78,45 @@ def ledger(
     findings: list[Finding] = []
     for analyzer, analyzer_claims in collected:
         groups: dict[tuple[str, int], list[Claim]] = {}
+        batched: dict[tuple[str, int], list[ContentId]] = {}
+        sizes: dict[str, Mapping[ContentId, int]] = {}
         for claim in analyzer_claims:
+            if isinstance(claim, ClaimBatch):
+                new = [content for content in claim.contents if content not in claimed]
+                claimed.update(new)
+                sizes[claim.group] = claim.sizes
+                for content in new:
+                    batched.setdefault((claim.group, content[0]), []).append(content)
+                continue
             if claim.content in claimed:
                 continue
             claimed.add(claim.content)
             groups.setdefault((claim.group, claim.content[0]), []).append(claim)
-        for key, claims in groups.items():
+        for key in dict.fromkeys([*groups, *batched]):
+            claims = groups.get(key, [])
+            if batched.get(key):  # a batch's contents become claims only when listed
+                claims = claims + _claims_of(data, key[0], batched[key], sizes[key[0]])
             if sum(claim.size for claim in claims) >= min_bytes:
                 findings.append(_finding(data, analyzer, key, claims))
     return tuple(sort_findings(findings)), claimed
+
+
+def _claims_of(
+    data: AnalysisInput, group: str, contents: list[ContentId], sizes: Mapping[ContentId, int]
+) -> list[Claim]:
+    """Claims for a batch: the path is looked up for the few largest only (the rest carry an
+    empty path, which no finding lists)."""
+    largest = set(heapq.nlargest(PATHS_LISTED, contents, key=lambda c: (sizes[c], c)))
+    layers = data.image.layers
+    return [
+        Claim(
+            group,
+            content,
+            "/" + layers[content[0]].entries[content[1]].path if content in largest else "",
+            sizes[content],
+        )
+        for content in contents
+    ]
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

@@ -45,6 +45,7 @@ _MARKER_EXTRA = re.compile(r"""\bextra\s*==\s*['"]([^'"]*)['"]|['"]([^'"]*)['"]\
 _QUOTED_LINE_LIMIT = 80
 # absolute, or with ".", ".." or empty parts: posixpath.normpath has work to do
 _NEEDS_NORMALIZING = re.compile(r"^[/.]|/\.|//|/$")
+_ANY_NEEDS_NORMALIZING = re.compile(r"^[/.]|/\.|//|/$|^$", re.MULTILINE)
 # Real markers name one to three extras; past this a marker is an attack, not metadata.
 _MAX_EXTRAS_PER_MARKER = 64
 
@@ -446,7 +447,11 @@ def _read_file_list(
     # Same decoding as the reader gives tar member names, so the paths compare equal.
     text = data.decode("utf-8", "surrogateescape")
     try:
-        listed = (root_relative(base, entry) for entry in entries(text))
+        rows = list(entries(text))
+        if base and not _ANY_NEEDS_NORMALIZING.search("\n".join(rows)):
+            # the usual RECORD: every row plain and relative, one search for all of them
+            return tuple(dict.fromkeys([f"{base}/{row}" for row in rows]))
+        listed = (root_relative(base, entry) for entry in rows)
         return tuple(dict.fromkeys(entry for entry in listed if entry))
     except csv.Error as error:
         warn(f"{path}: {error}")
