@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from functools import cache
 from importlib import resources
 
-from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim, Description
+from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim, ClaimBatch, Description
 from bloatscope.model.finding import Severity
 from bloatscope.model.package import Ecosystem, PackageRecord
 from bloatscope.packages.dev_tools import dev_reason
@@ -57,9 +57,10 @@ class FullBaseAnalyzer(Analyzer):
         self.min_bytes = min_bytes
         self._release = ""
         self._left_out: list[str] = []  # names for the title, largest first
-        self._owners: dict[str, str] = {}  # claimed path -> the package it belongs to
+        # found on demand for the few paths a finding lists: claimed content -> its package
+        self._owner_of: Callable[[str], str | None] = lambda _path: None
 
-    def claims(self, data: AnalysisInput) -> Iterator[Claim]:
+    def claims(self, data: AnalysisInput) -> Iterator[Claim | ClaimBatch]:
         inventory = data.inventory
         if inventory is None:
             return
@@ -83,19 +84,13 @@ class FullBaseAnalyzer(Analyzer):
             return
         self._release = release
         self._left_out = _names(inventory, removed)
-        paths = data.path_of(contents)
-        for index in removed:
-            label = inventory.records[index].label
-            for content in inventory.attribution.contents[index] & paths.keys():
-                self._owners["/" + paths[content]] = label
-        for content in sorted(contents):
-            if content in paths:
-                yield Claim(GROUP, content, "/" + paths[content], sizes[content])
+        self._owner_of = _owners(data, inventory, removed)
+        yield ClaimBatch(GROUP, contents, sizes)
 
     def describe(self, group: str, paths: tuple[str, ...]) -> Description:
         # the owners of the finding's biggest paths first: after the ledger, these are what
         # the finding still counts (the dev-packages finding took the toolchain)
-        leading = [self._owners[path] for path in paths if path in self._owners]
+        leading = [owner for owner in map(self._owner_of, paths) if owner is not None]
         names = list(dict.fromkeys([*leading, *self._left_out]))
         shown = ", ".join(names[:NAMES_LISTED]) + (", ..." if len(names) > NAMES_LISTED else "")
         release = self._release or "<release>"
@@ -106,6 +101,23 @@ class FullBaseAnalyzer(Analyzer):
             "the app needs; compile in a builder stage.",
             severity=Severity.MEDIUM,
         )
+
+
+def _owners(
+    data: AnalysisInput, inventory: Inventory, removed: Collection[int]
+) -> Callable[[str], str | None]:
+    """The removed package a listed (absolute) path belongs to, or None."""
+
+    def owner_of(path: str) -> str | None:
+        node = data.filesystem.get(path.removeprefix("/"))
+        if node is None or node.content is None:
+            return None
+        for index in removed:
+            if node.content in inventory.attribution.contents[index]:
+                return inventory.records[index].label
+        return None
+
+    return owner_of
 
 
 def _names(inventory: Inventory, removed: frozenset[int]) -> list[str]:

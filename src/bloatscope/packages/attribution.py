@@ -61,6 +61,7 @@ class Attribution:
         for index, record in enumerate(records):
             owners.update(self._measure(record, tree_owner.get(index, ())))
         self._owner_count = owners
+        self._shared_contents: frozenset[ContentId] | None = None
 
     def _measure(self, record: PackageRecord, tree_files: Iterable[str]) -> frozenset[ContentId]:
         entries = self._layers
@@ -121,19 +122,30 @@ class Attribution:
     def freed_bytes(self, indexes: Iterable[int]) -> int:
         """Bytes that removing these packages frees: their contents that no package outside
         the set also owns, each counted once."""
-        return sum(self.content_size[content] for content in self.freed_contents(indexes))
+        chosen = set(indexes)
+        if len(chosen) == 1:  # its size, less the few contents it shares (set ops, in C)
+            (only,) = chosen
+            shared = self.contents[only] & self._shared()
+            return self.sizes[only] - sum(map(self.content_size.__getitem__, shared))
+        return sum(map(self.content_size.__getitem__, self.freed_contents(chosen)))
 
     def freed_contents(self, indexes: Iterable[int]) -> set[ContentId]:
         chosen = set(indexes)
         if len(chosen) == 1:  # the common case: a package whose closure is itself
             (only,) = chosen
-            owners = self._owner_count
-            return {c for c in self.contents[only] if owners[c] == 1}
+            return set(self.contents[only] - self._shared())
         count: dict[ContentId, int] = defaultdict(int)
         for index in chosen:
             for content in self.contents[index]:
                 count[content] += 1
         return {c for c, seen in count.items() if seen == self._owner_count[c]}
+
+    def _shared(self) -> frozenset[ContentId]:
+        """Contents two or more packages own (few: pip over a Debian package, say)."""
+        if self._shared_contents is None:
+            owners = self._owner_count
+            self._shared_contents = frozenset(c for c, n in owners.items() if n > 1)
+        return self._shared_contents
 
     def main_layer(self, index: int) -> int | None:
         """The layer that wrote the most of the package's final bytes."""
