@@ -48,9 +48,6 @@ def analyze(
     result = read_image(reference, read_options, progress, dive.add)
     image, filesystem = result.image, result.filesystem
     progress.start("Analyzing", 3)
-    dive_stats = dive.result()
-    del dive  # its per-path tables are the largest structures left; free them before findings
-    progress.advance(1)
     nodes = filesystem.walk()
     visible = visible_content(nodes)
     waste = reclaimable(image, filesystem, result.changes, visible)
@@ -61,6 +58,9 @@ def analyze(
     if chosen:  # packages and their findings, alongside the path-based analyzers
         by_package = [analyzer for analyzer in every if analyzer.needs_inventory]
         stage = PendingStage(data, result.captured, chosen, by_package, options.min_finding_bytes)
+    dive_stats = dive.result()
+    del dive  # its per-path tables are the largest structures left; free them before findings
+    progress.advance(1)
     collected = collect(data, by_path, now=True)
     largest = largest_files(data.files, options.top), largest_directories(nodes, options.top)
     packages = None

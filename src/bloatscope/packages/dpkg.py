@@ -399,9 +399,18 @@ def _lines(data: bytes, valid: Callable[[str], bool]) -> list[str]:
 def _normalized(paths: Iterable[str]) -> tuple[str, ...]:
     """Root-relative, normalized, ``..`` clamped at the root; the root itself (``/.``) is not a
     file of anybody's."""
-    unique = dict.fromkeys(posixpath.normpath("/" + path).lstrip("/") for path in paths)
+    listed = [path for path in paths if path != "/."]
+    if not _ODD_PATHS.search("\n".join(listed)):  # the usual list: absolute and clean
+        unique = dict.fromkeys([path[1:] for path in listed])
+    else:
+        unique = dict.fromkeys(posixpath.normpath("/" + path).lstrip("/") for path in listed)
     unique.pop("", None)
     return tuple(unique)
+
+
+# What normpath would change in an absolute path (or a line that is not one), tested once per
+# list rather than once per line.
+_ODD_PATHS = re.compile(r"^(?!/)|/\.|//|/$", re.MULTILINE)
 
 
 # --- apt's marks -------------------------------------------------------------------------
