@@ -9,7 +9,7 @@ from bloatscope.analysis.dive import DiveAccumulator
 from bloatscope.analysis.findings import analyzers, collect, ledger, sort_findings
 from bloatscope.analysis.largest import largest_directories, largest_files
 from bloatscope.analysis.model_weights import DEFAULT_MIN_BYTES as MODEL_MIN_BYTES
-from bloatscope.analysis.package_stage import PendingStage
+from bloatscope.analysis.package_stage import run_stage, stage_inventory
 from bloatscope.analysis.reclaimable import reclaimable, visible_content
 from bloatscope.model.finding import Finding
 from bloatscope.model.report import Report
@@ -46,29 +46,34 @@ def analyze(
         capture=capture_for(chosen) if chosen else None,
     )
     result = read_image(reference, read_options, progress, dive.add)
-    image, filesystem = result.image, result.filesystem
+    image, filesystem, changes, captured = (
+        result.image,
+        result.filesystem,
+        result.changes,
+        list(result.captured),
+    )
+    del result  # the captured database files go once cataloged
     progress.start("Analyzing", 3)
-    nodes = filesystem.walk()
-    visible = visible_content(nodes)
-    waste = reclaimable(image, filesystem, result.changes, visible)
-    data = AnalysisInput(image, filesystem, result.changes, nodes, visible, waste)
-    every = analyzers(options.model_min_bytes) if options.findings else ()
-    by_path = [analyzer for analyzer in every if not analyzer.needs_inventory]
-    stage = None
-    if chosen:  # packages and their findings, alongside the path-based analyzers
-        by_package = [analyzer for analyzer in every if analyzer.needs_inventory]
-        stage = PendingStage(data, result.captured, chosen, by_package, options.min_finding_bytes)
     dive_stats = dive.result()
     del dive  # its per-path tables are the largest structures left; free them before findings
     progress.advance(1)
-    collected = collect(data, by_path, now=True)
-    largest = largest_files(data.files, options.top), largest_directories(nodes, options.top)
+    nodes = filesystem.walk()
+    visible = visible_content(nodes)
+    waste = reclaimable(image, filesystem, changes, visible)
+    data = AnalysisInput(image, filesystem, changes, nodes, visible, waste)
+    every = analyzers(options.model_min_bytes) if options.findings else ()
+    by_path = [analyzer for analyzer in every if not analyzer.needs_inventory]
     packages = None
     claimed: frozenset[ContentId] = frozenset()
     package_findings: tuple[Finding, ...] = ()
-    if stage is not None:
-        stage_result, packages = stage.result()
-        claimed, package_findings = stage_result.claimed, stage_result.findings
+    if chosen:  # packages and their findings, which claim their bytes first
+        by_package = [analyzer for analyzer in every if analyzer.needs_inventory]
+        stage, inventory = run_stage(data, captured, chosen, by_package, options.min_finding_bytes)
+        captured.clear()
+        packages = stage_inventory(stage, inventory)
+        claimed, package_findings = stage.claimed, stage.findings
+    collected = collect(data, by_path)
+    largest = largest_files(data.files, options.top), largest_directories(nodes, options.top)
     findings, _claimed = ledger(data, collected, options.min_finding_bytes, claimed)
     progress.advance(1)
     entries = [layer.entries for layer in image.layers]
@@ -76,7 +81,7 @@ def analyze(
     report = Report(
         image=image,
         filesystem=filesystem,
-        changes=result.changes,
+        changes=changes,
         dive=dive_stats,
         reclaimable=waste,
         largest_files=largest[0],

@@ -182,8 +182,8 @@ def _owned_files(
     data: AnalysisInput, inventory: Inventory, index: int
 ) -> Iterator[tuple[str, ContentId]]:
     """The final paths of a package's files with the content it owns at each."""
-    owned = inventory.attribution.contents[index]
-    for content, path in data.path_of(set(owned)).items():
+    owned = set(inventory.attribution.contents[index])
+    for content, path in data.path_of(owned).items():
         yield path, content
 
 
@@ -309,7 +309,7 @@ def _system_cuda_libraries(data: AnalysisInput, inventory: Inventory) -> frozens
     contents: set[ContentId] = set()
     for index, record in enumerate(inventory.records):
         if record.ecosystem is Ecosystem.DPKG and _SYSTEM_CUDA_PACKAGE.match(record.name):
-            contents |= inventory.attribution.contents[index]
+            contents.update(inventory.attribution.contents[index])
     paths = list(data.path_of(contents).values()) if contents else []
     paths += [
         path

@@ -60,10 +60,9 @@ def find(
 Collected = list[tuple[Analyzer, Iterable[Claim | ClaimBatch]]]
 
 
-def collect(data: AnalysisInput, analyzers: Sequence[Analyzer], *, now: bool = False) -> Collected:
-    """Each analyzer with its claims: lazily, or computed ``now`` (to do the work while another
-    process does other analyzers' work)."""
-    return [(a, list(a.claims(data)) if now else a.claims(data)) for a in analyzers]
+def collect(data: AnalysisInput, analyzers: Sequence[Analyzer]) -> Collected:
+    """Each analyzer with its claims, produced as the ledger reads them."""
+    return [(analyzer, analyzer.claims(data)) for analyzer in analyzers]
 
 
 def ledger(

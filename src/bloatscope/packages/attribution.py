@@ -10,8 +10,8 @@ resolved through symlinked directories first. Sizes count contents, so two paths
 from __future__ import annotations
 
 import posixpath
-from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 from bloatscope.model.image import Image
 from bloatscope.model.package import PackageRecord, UnownedBytes
@@ -26,13 +26,32 @@ _MAX_HOPS = 40
 _UNOWNED_DEPTH = 3
 
 
+class ContentSizes(Mapping[ContentId, int]):
+    """The size of each content, read from its layer entry: a view, so measuring packages keeps
+    no dictionary of 70,000 sizes alive."""
+
+    def __init__(self, image: Image) -> None:
+        self._layers = image.layers
+
+    def __getitem__(self, content: ContentId) -> int:
+        return self._layers[content[0]].entries[content[1]].size
+
+    def __iter__(self) -> Iterator[ContentId]:
+        return iter(())  # a view for lookups only
+
+    def __len__(self) -> int:
+        return 0
+
+
 class Attribution:
     """Per package: the final contents it owns, the bytes its paths shipped in all layers, and
     those layers.
 
     Shipped bytes come from the final contents plus the shadowed entries at the package's
     paths: every regular entry of every layer is one or the other (shipped = final +
-    reclaimable, exactly), so no pass over all layers' entries is needed."""
+    reclaimable, exactly), so no pass over all layers' entries is needed. Contents are kept as
+    tuples, and only the few contents two packages share keep their owners: what-if removal
+    needs no more, and sets and counters of every content cost megabytes."""
 
     def __init__(
         self,
@@ -43,31 +62,80 @@ class Attribution:
         shadowed: Iterable[ShadowedFile] = (),
     ) -> None:
         self.records = records
-        self._layers = image.layers
-        self._resolver = PathResolver(filesystem)
-        self._by_path = dict(nodes)
-        self._hidden: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for item in shadowed:
-            self._hidden[item.path].append((item.layer, item.size_bytes))
-        self.contents: list[frozenset[ContentId]] = []
+        self.content_size = ContentSizes(image)
+        self.contents: list[tuple[ContentId, ...]] = []
         self.file_counts: list[int] = []  # files in the final tree holding content
         self.shipped: list[int] = []
         self.sizes: list[int] = []
         self.main_layers: list[int | None] = []
         self.layers: list[tuple[int, ...]] = []
-        self.content_size: dict[ContentId, int] = {}
-        owners: Counter[ContentId] = Counter()
+        hidden: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for item in shadowed:
+            hidden[item.path].append((item.layer, item.size_bytes))
+        measure = _Measure(PathResolver(filesystem), dict(nodes), hidden)
         tree_owner = _tree_owners(records, nodes)
+        first_owner: dict[ContentId, int] = {}
+        shared: dict[ContentId, list[int]] = {}
         for index, record in enumerate(records):
-            owners.update(self._measure(record, tree_owner.get(index, ())))
-        self._owner_count = owners
-        self._shared_contents: frozenset[ContentId] | None = None
+            owned = measure(self, record, tree_owner.get(index, ()))
+            for content in owned:
+                earlier = first_owner.setdefault(content, index)
+                if earlier != index:
+                    shared.setdefault(content, [earlier]).append(index)
+        self.owned_bytes = sum(map(self.content_size.__getitem__, first_owner))
+        self._owned = first_owner.keys()  # kept for the unowned-bytes pass, then let go
+        self._shared = {content: frozenset(owners) for content, owners in shared.items()}
 
-    def _measure(self, record: PackageRecord, tree_files: Iterable[str]) -> frozenset[ContentId]:
-        entries = self._layers
+    def size(self, index: int) -> int:
+        return self.sizes[index]
+
+    def freed_bytes(self, indexes: Iterable[int]) -> int:
+        """Bytes that removing these packages frees: their contents that no package outside
+        the set also owns, each counted once."""
+        chosen = set(indexes)
+        if len(chosen) == 1:  # its size, less what it shares with a package that stays
+            (only,) = chosen
+            shared = [c for c in self.contents[only] if c in self._shared]
+            return self.sizes[only] - sum(map(self.content_size.__getitem__, shared))
+        return sum(map(self.content_size.__getitem__, self.freed_contents(chosen)))
+
+    def freed_contents(self, indexes: Iterable[int]) -> set[ContentId]:
+        chosen = set(indexes)
+        freed: set[ContentId] = set()
+        for index in chosen:
+            freed.update(self.contents[index])
+        shared = self._shared
+        return {c for c in freed if c not in shared or shared[c] <= chosen}
+
+    def main_layer(self, index: int) -> int | None:
+        """The layer that wrote the most of the package's final bytes."""
+        return self.main_layers[index]
+
+    def take_owned_contents(self) -> Collection[ContentId]:
+        """Every content some package owns, once (the memory goes with the caller's copy)."""
+        owned, self._owned = self._owned, {}.keys()
+        return owned
+
+
+class _Measure:
+    """Measures one package after another against the tree."""
+
+    def __init__(
+        self,
+        resolver: PathResolver,
+        by_path: dict[str, FsNode],
+        hidden: dict[str, list[tuple[int, int]]],
+    ) -> None:
+        self._resolver = resolver
+        self._by_path = by_path
+        self._hidden = hidden
+
+    def __call__(
+        self, into: Attribution, record: PackageRecord, tree_files: Iterable[str]
+    ) -> tuple[ContentId, ...]:
         by_path = self._by_path
         hidden = self._hidden
-        sizes = self.content_size
+        sizes = into.content_size
         listed = (*record.files, *tree_files)
         # catalogers list normalized paths: nearly all are found as they are (one C-level map);
         # the rest go through symlinked parents (usrmerge's /lib -> usr/lib)
@@ -83,8 +151,7 @@ class Attribution:
             paths, found = list(unique), list(unique.values())
         # set and list building run in C; per-path Python statements were most of the time
         with_content = [n for n in found if n is not None and n.content is not None]
-        files = len(with_content)
-        owned = dict.fromkeys(n.content for n in with_content if n.content is not None)
+        owned = tuple(dict.fromkeys(n.content for n in with_content if n.content is not None))
         hidden_bytes = 0
         layers: set[int] = set()
         for path in hidden.keys() & set(paths):
@@ -93,70 +160,20 @@ class Attribution:
                 for layer, size in hidden[path]:
                     hidden_bytes += size
                     layers.add(layer)
-        for node in with_content:  # a regular file's node carries its own size
-            entry = node.entry
-            if entry is not None and entry.typeflag in _REGULAR and node.content is not None:
-                sizes[node.content] = entry.size
-        for content in owned:  # hardlinks: the size is their target's
-            if content not in sizes:
-                sizes[content] = entries[content[0]].entries[content[1]].size
         size_of = list(map(sizes.__getitem__, owned))
         total = sum(size_of)
         by_layer: dict[int, int] = defaultdict(int)
         for content, size in zip(owned, size_of, strict=True):
             by_layer[content[0]] += size
-        final = frozenset(owned)
-        self.contents.append(final)
-        self.sizes.append(total)
-        self.file_counts.append(files)
-        self.shipped.append(total + hidden_bytes)
-        self.layers.append(tuple(sorted(layers | by_layer.keys())))
-        self.main_layers.append(
+        into.contents.append(owned)
+        into.sizes.append(total)
+        into.file_counts.append(len(with_content))
+        into.shipped.append(total + hidden_bytes)
+        into.layers.append(tuple(sorted(layers | by_layer.keys())))
+        into.main_layers.append(
             max(by_layer, key=lambda layer: (by_layer[layer], layer)) if by_layer else None
         )
-        return final
-
-    def size(self, index: int) -> int:
-        return self.sizes[index]
-
-    def freed_bytes(self, indexes: Iterable[int]) -> int:
-        """Bytes that removing these packages frees: their contents that no package outside
-        the set also owns, each counted once."""
-        chosen = set(indexes)
-        if len(chosen) == 1:  # its size, less the few contents it shares (set ops, in C)
-            (only,) = chosen
-            shared = self.contents[only] & self._shared()
-            return self.sizes[only] - sum(map(self.content_size.__getitem__, shared))
-        return sum(map(self.content_size.__getitem__, self.freed_contents(chosen)))
-
-    def freed_contents(self, indexes: Iterable[int]) -> set[ContentId]:
-        chosen = set(indexes)
-        if len(chosen) == 1:  # the common case: a package whose closure is itself
-            (only,) = chosen
-            return set(self.contents[only] - self._shared())
-        count: dict[ContentId, int] = defaultdict(int)
-        for index in chosen:
-            for content in self.contents[index]:
-                count[content] += 1
-        return {c for c, seen in count.items() if seen == self._owner_count[c]}
-
-    def _shared(self) -> frozenset[ContentId]:
-        """Contents two or more packages own (few: pip over a Debian package, say)."""
-        if self._shared_contents is None:
-            owners = self._owner_count
-            self._shared_contents = frozenset(c for c, n in owners.items() if n > 1)
-        return self._shared_contents
-
-    def main_layer(self, index: int) -> int | None:
-        """The layer that wrote the most of the package's final bytes."""
-        return self.main_layers[index]
-
-    def owned_contents(self) -> Collection[ContentId]:
-        """Every content some package owns (a view: no copy of 70,000 ids)."""
-        return self._owner_count.keys()
-
-    def owned_bytes(self) -> int:
-        return sum(map(self.content_size.__getitem__, self._owner_count))
+        return owned
 
 
 def unowned(

@@ -113,8 +113,8 @@ class Inventory:
     def model(
         self, files: Sequence[tuple[str, int, ContentId]], warnings: Sequence[str]
     ) -> PackageInventory:
-        owned = self.attribution.owned_contents()
-        owned_bytes = self.attribution.owned_bytes()
+        owned = self.attribution.take_owned_contents()
+        owned_bytes = self.attribution.owned_bytes
         total = sum(item[1] for item in files)
         return PackageInventory(
             packages=self.packages,
