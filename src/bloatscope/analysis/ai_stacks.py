@@ -257,13 +257,16 @@ def _cuda_torch(data: AnalysisInput, inventory: Inventory) -> _Found | None:
 def _is_cuda_torch(data: AnalysisInput, inventory: Inventory, index: int) -> bool:
     """A CUDA build by its version (+cu121), its own CUDA libraries, or the CUDA wheels it
     requires (PyPI's Linux torch carries no local version)."""
-    if _CUDA_LOCAL_VERSION.search(inventory.records[index].version):
+    record = inventory.records[index]
+    if _CUDA_LOCAL_VERSION.search(record.version):
         return True
-    if any(
-        _is_cuda_only_torch_library(path) for path, _content in _owned_files(data, inventory, index)
-    ):
+    if "+cpu" in record.version:  # the CPU index's local version: no need to look further
+        return False
+    if any(_is_cuda_wheel(inventory, target) for target in inventory.graph.edges[index]):
         return True
-    return any(_is_cuda_wheel(inventory, target) for target in inventory.graph.edges[index])
+    # torch's libraries sit in torch/lib: look there, not at its 15,000 files
+    libraries = [path for path in record.files if "torch/lib/" in path]
+    return any(_is_cuda_only_torch_library(path) for path in libraries)
 
 
 def _is_cuda_wheel(inventory: Inventory, index: int) -> bool:

@@ -105,16 +105,17 @@ def _claims_of(
 ) -> list[Claim]:
     """Claims for a batch: the path is looked up for the few largest only (the rest carry an
     empty path, which no finding lists)."""
-    largest = set(heapq.nlargest(PATHS_LISTED, contents, key=lambda c: (sizes[c], c)))
+    sized = list(zip(map(sizes.__getitem__, contents), contents, strict=True))
+    largest = {content for _size, content in heapq.nlargest(PATHS_LISTED, sized)}
     layers = data.image.layers
     return [
         Claim(
             group,
             content,
             "/" + layers[content[0]].entries[content[1]].path if content in largest else "",
-            sizes[content],
+            size,
         )
-        for content in contents
+        for size, content in sized
     ]
 
 

@@ -364,6 +364,13 @@ def _list_path(package: _Installed, files: ImageFiles) -> str | None:
 
 def _parse_file_list(data: bytes) -> tuple[str, ...]:
     """A dpkg ``.list``: one absolute path per line (paths need not be UTF-8)."""
+    if data.endswith(b"\n") and b"\0" not in data and data.count(b"\n") <= MAX_LIST_LINES:
+        text = data.decode("utf-8", "surrogateescape")
+        lines = text.split("\n")[:-1]
+        listed = [line for line in lines if line != "/."]
+        if not _ODD_PATHS.search("\n".join(listed)):
+            # the usual list, checked with one search: every line absolute and clean
+            return tuple(dict.fromkeys([line[1:] for line in listed]))
     return _normalized(_lines(data, valid=_is_absolute))
 
 

@@ -127,6 +127,9 @@ class Capture:
             return False
         return self.pattern.search(_relative(name)) is not None
 
+    def marker_search(self) -> Callable[[bytes], re.Match[bytes] | None] | None:
+        return self._marker.search if self._marker is not None else None
+
     def hinted(self, name: bytes) -> bool:
         return name.endswith(self.suffixes) or (
             self._marker is not None and self._marker.search(name) is not None
@@ -253,11 +256,11 @@ class TarWalker:
         # the capture test runs on every regular file: its parts are locals, tested inline
         limit, pattern, filtered = 0, None, False
         suffixes: tuple[bytes, ...] = ()
-        hinted = None
+        marker = None
         if capture is not None:
             limit, pattern, suffixes = capture.limit, capture.pattern, capture.suffixes
             filtered = bool(capture.suffixes or capture.markers)
-            hinted = capture.hinted
+            marker = capture.marker_search()
         pax: dict[bytes, bytes] = {}
         long_name: bytes | None = None
         long_link: bytes | None = None
@@ -314,7 +317,7 @@ class TarWalker:
                 and (
                     not filtered
                     or member[0].endswith(suffixes)
-                    or (hinted is not None and hinted(member[0]))
+                    or (marker is not None and marker(member[0]) is not None)
                 )
                 and pattern.search(_relative(member[0]))
             ):
