@@ -76,15 +76,19 @@ class Attribution:
         tree_owner = _tree_owners(records, nodes)
         first_owner: dict[ContentId, int] = {}
         shared: dict[ContentId, list[int]] = {}
+        owned_bytes = 0
         for index, record in enumerate(records):
-            owned = measure(self, record, tree_owner.get(index, ()))
-            for content in owned:
+            sized = measure(self, record, tree_owner.get(index, ()))
+            for content, size in sized.items():
                 earlier = first_owner.setdefault(content, index)
-                if earlier != index:
+                if earlier == index:
+                    owned_bytes += size
+                else:
                     shared.setdefault(content, [earlier]).append(index)
-        self.owned_bytes = sum(map(self.content_size.__getitem__, first_owner))
+        self.owned_bytes = owned_bytes
         self._owned = first_owner.keys()  # kept for the unowned-bytes pass, then let go
         self._shared = {content: frozenset(owners) for content, owners in shared.items()}
+        self._shared_size = {content: self.content_size[content] for content in shared}
 
     def size(self, index: int) -> int:
         return self.sizes[index]
@@ -93,11 +97,15 @@ class Attribution:
         """Bytes that removing these packages frees: their contents that no package outside
         the set also owns, each counted once."""
         chosen = set(indexes)
-        if len(chosen) == 1:  # its size, less what it shares with a package that stays
-            (only,) = chosen
-            shared = [c for c in self.contents[only] if c in self._shared]
-            return self.sizes[only] - sum(map(self.content_size.__getitem__, shared))
-        return sum(map(self.content_size.__getitem__, self.freed_contents(chosen)))
+        # the packages' sizes, less each shared content counted by several of them, and less
+        # those another package keeps: arithmetic over the few shared contents alone
+        total = sum(self.sizes[index] for index in chosen)
+        for content, owners in self._shared.items():
+            inside = len(owners & chosen)
+            if inside:
+                freed = owners <= chosen
+                total -= self._shared_size[content] * (inside - (1 if freed else 0))
+        return total
 
     def freed_contents(self, indexes: Iterable[int]) -> set[ContentId]:
         chosen = set(indexes)
@@ -132,7 +140,7 @@ class _Measure:
 
     def __call__(
         self, into: Attribution, record: PackageRecord, tree_files: Iterable[str]
-    ) -> tuple[ContentId, ...]:
+    ) -> dict[ContentId, int]:
         by_path = self._by_path
         hidden = self._hidden
         sizes = into.content_size
@@ -151,7 +159,15 @@ class _Measure:
             paths, found = list(unique), list(unique.values())
         # set and list building run in C; per-path Python statements were most of the time
         with_content = [n for n in found if n is not None and n.content is not None]
-        owned = tuple(dict.fromkeys(n.content for n in with_content if n.content is not None))
+        # a regular file's own entry has the size; a hardlink's is its target's
+        sized: dict[ContentId, int] = {
+            n.content: n.entry.size
+            if n.entry is not None and n.entry.typeflag in _REGULAR
+            else sizes[n.content]
+            for n in with_content
+            if n.content is not None
+        }
+        owned = tuple(sized)
         hidden_bytes = 0
         layers: set[int] = set()
         for path in hidden.keys() & set(paths):
@@ -160,11 +176,14 @@ class _Measure:
                 for layer, size in hidden[path]:
                     hidden_bytes += size
                     layers.add(layer)
-        size_of = list(map(sizes.__getitem__, owned))
-        total = sum(size_of)
+        total = sum(sized.values())
         by_layer: dict[int, int] = defaultdict(int)
-        for content, size in zip(owned, size_of, strict=True):
-            by_layer[content[0]] += size
+        written = {content[0] for content in sized}
+        if len(written) == 1:  # most packages: one layer installed all of them
+            by_layer[written.pop()] = total
+        else:
+            for content, size in sized.items():
+                by_layer[content[0]] += size
         into.contents.append(owned)
         into.sizes.append(total)
         into.file_counts.append(len(with_content))
@@ -173,7 +192,7 @@ class _Measure:
         into.main_layers.append(
             max(by_layer, key=lambda layer: (by_layer[layer], layer)) if by_layer else None
         )
-        return owned
+        return sized
 
 
 def unowned(
