@@ -314,11 +314,14 @@ def _system_cuda_libraries(data: AnalysisInput, inventory: Inventory) -> frozens
         if record.ecosystem is Ecosystem.DPKG and _SYSTEM_CUDA_PACKAGE.match(record.name):
             contents.update(inventory.attribution.contents[index])
     paths = list(data.path_of(contents).values()) if contents else []
-    paths += [
-        path
-        for path, _size, _content in data.files
-        if path.startswith("usr/local/cuda") and _SYSTEM_CUDA_TREE.match(path)
-    ]
+    local = data.filesystem.get("usr/local")
+    if local is not None and any(name.startswith("cuda") for name in local.children or ()):
+        # only then is the file list worth a pass: most images have no /usr/local/cuda*
+        paths += [
+            path
+            for path, _size, _content in data.files
+            if path.startswith("usr/local/cuda") and _SYSTEM_CUDA_TREE.match(path)
+        ]
     return frozenset(filter(None, (_library_base(path) for path in paths)))
 
 

@@ -93,29 +93,25 @@ def ledger(
             groups.setdefault((claim.group, claim.content[0]), []).append(claim)
         for key in dict.fromkeys([*groups, *batched]):
             claims = groups.get(key, [])
-            if batched.get(key):  # a batch's contents become claims only when listed
-                claims = claims + _claims_of(data, key[0], batched[key], sizes[key[0]])
-            if sum(claim.size for claim in claims) >= min_bytes:
-                findings.append(_finding(data, analyzer, key, claims))
+            contents = batched.get(key, [])
+            batch_sizes = list(map(sizes[key[0]].__getitem__, contents)) if contents else []
+            total = sum(claim.size for claim in claims) + sum(batch_sizes)
+            if total >= min_bytes:
+                # a batch's contents become claims only for the files a finding lists
+                claims = claims + _largest_of(data, key[0], contents, batch_sizes)
+                count = len(groups.get(key, [])) + len(contents)
+                findings.append(_finding(data, analyzer, key, claims, total=total, count=count))
     return tuple(sort_findings(findings)), claimed
 
 
-def _claims_of(
-    data: AnalysisInput, group: str, contents: list[ContentId], sizes: Mapping[ContentId, int]
+def _largest_of(
+    data: AnalysisInput, group: str, contents: list[ContentId], sizes: list[int]
 ) -> list[Claim]:
-    """Claims for a batch: the path is looked up for the few largest only (the rest carry an
-    empty path, which no finding lists)."""
-    sized = list(zip(map(sizes.__getitem__, contents), contents, strict=True))
-    largest = {content for _size, content in heapq.nlargest(PATHS_LISTED, sized)}
+    """Claims for the largest contents of a batch, with their paths."""
     layers = data.image.layers
     return [
-        Claim(
-            group,
-            content,
-            "/" + layers[content[0]].entries[content[1]].path if content in largest else "",
-            size,
-        )
-        for size, content in sized
+        Claim(group, content, "/" + layers[content[0]].entries[content[1]].path, size)
+        for size, content in heapq.nlargest(PATHS_LISTED, zip(sizes, contents, strict=True))
     ]
 
 
@@ -126,7 +122,13 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def _finding(
-    data: AnalysisInput, analyzer: Analyzer, key: tuple[str, int], claims: list[Claim]
+    data: AnalysisInput,
+    analyzer: Analyzer,
+    key: tuple[str, int],
+    claims: list[Claim],
+    *,
+    total: int,
+    count: int,
 ) -> Finding:
     group, layer = key
     biggest = heapq.nlargest(PATHS_LISTED, claims, key=lambda c: (c.size, c.path))
@@ -137,10 +139,10 @@ def _finding(
         group=group,
         title=description.title,
         severity=description.severity,
-        bytes=sum(claim.size for claim in claims),
+        bytes=total,
         layer=layer,
         created_by=data.image.layers[layer].created_by,
         paths=paths,
-        path_count=len(claims),
+        path_count=count,
         fix=description.fix,
     )
