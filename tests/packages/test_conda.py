@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.base import ImageFiles
-from bloatscope.packages.conda import CAPTURE, CAPTURE_MARKERS, CondaCataloger, spec_name
+from bloatscope.packages.catalog import capture_for
+from bloatscope.packages.conda import CAPTURE, CondaCataloger, spec_name
 
 PREFIX = "opt/conda"
 META = f"{PREFIX}/conda-meta"
@@ -61,10 +62,9 @@ def by_name(records: list[PackageRecord]) -> dict[str, PackageRecord]:
     ],
 )
 def test_capture(path: str, kept: bool) -> None:
-    # the reader matches bytes, after a marker prefilter that must let kept names through
+    # the reader matches bytes, after a directory prefilter that must let kept names through
     assert bool(re.search(CAPTURE.encode(), path.encode())) is kept
-    if kept:
-        assert any(marker in path for marker in CAPTURE_MARKERS)
+    assert capture_for([CondaCataloger()]).wants(path.encode()) is kept
 
 
 # --- records ---

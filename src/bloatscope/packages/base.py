@@ -92,9 +92,10 @@ class Cataloger(ABC):
     # matched with ``search`` against entry names, so keep it anchored and cheap.
     capture: str
     # A prefilter run before the regex on every entry name: every name ``capture`` matches
-    # must end with one of ``capture_suffixes`` or contain one of ``capture_markers``.
+    # must end with one of ``capture_suffixes`` or sit directly in a directory whose path ends
+    # with one of ``capture_directories`` (for databases whose file names vary).
     capture_suffixes: tuple[str, ...] = ()
-    capture_markers: tuple[str, ...] = ()
+    capture_directories: tuple[str, ...] = ()
 
     @abstractmethod
     def catalog(self, files: ImageFiles, warn: Callable[[str], None]) -> list[PackageRecord]:

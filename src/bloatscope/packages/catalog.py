@@ -36,10 +36,12 @@ def capture_for(chosen: Sequence[Cataloger]) -> Capture:
     """One pattern for the reader: any cataloger's files. The prefilter applies only when every
     cataloger declares one."""
     combined = "|".join(f"(?:{cataloger.capture})" for cataloger in chosen)
-    filtered = all(c.capture_suffixes or c.capture_markers for c in chosen)
+    filtered = all(c.capture_suffixes or c.capture_directories for c in chosen)
     suffixes = tuple(s.encode() for c in chosen for s in c.capture_suffixes) if filtered else ()
-    markers = tuple(m.encode() for c in chosen for m in c.capture_markers) if filtered else ()
-    return Capture(re.compile(combined.encode()), MAX_CAPTURED_BYTES, suffixes, markers)
+    directories = (
+        tuple(d.encode() for c in chosen for d in c.capture_directories) if filtered else ()
+    )
+    return Capture(re.compile(combined.encode()), MAX_CAPTURED_BYTES, suffixes, directories)
 
 
 def image_files(

@@ -20,7 +20,7 @@ from bloatscope.packages.base import Cataloger, ImageFiles
 
 CAPTURE = r"(?:^|/)conda-meta/(?:[^/]+\.json|history)$"
 # The reader's prefilter: every name CAPTURE matches contains it.
-CAPTURE_MARKERS = ("conda-meta/",)
+CAPTURE_DIRECTORIES = ("conda-meta",)
 _RECORD_FILE = re.compile(r"(?:^|/)conda-meta/[^/]+\.json$")
 
 # A match spec's name: after an optional "channel[/subdir]::", up to the first character that
@@ -38,7 +38,7 @@ _T = TypeVar("_T")
 class CondaCataloger(Cataloger):
     ecosystem = Ecosystem.CONDA
     capture = CAPTURE
-    capture_markers = CAPTURE_MARKERS
+    capture_directories = CAPTURE_DIRECTORIES
 
     def catalog(self, files: ImageFiles, warn: Warn) -> list[PackageRecord]:
         requested_by_prefix: dict[str, frozenset[str] | None] = {}

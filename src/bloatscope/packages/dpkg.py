@@ -104,7 +104,7 @@ class DpkgCataloger(Cataloger):
     ecosystem = Ecosystem.DPKG
     capture = r"^var/lib/(?:dpkg/(?:status|info/[^/]+\.list|status\.d/[^/]+)|apt/extended_states)$"
     capture_suffixes = ("/dpkg/status", ".list", "/apt/extended_states")
-    capture_markers = ("/dpkg/status.d/",)  # distroless names these after their package
+    capture_directories = ("/dpkg/status.d",)  # distroless names these after their package
 
     def catalog(self, files: ImageFiles, warn: Callable[[str], None]) -> list[PackageRecord]:
         installed = _status_packages(files, warn) + _distroless_packages(files, warn)
