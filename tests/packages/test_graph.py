@@ -3,6 +3,9 @@ what removal takes with it; which dev tools can go."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.graph import PackageGraph
 
@@ -177,3 +180,28 @@ def test_an_npm_requirement_the_cataloger_could_not_resolve_is_nothing() -> None
         PackageRecord(npm, "ms", "1", "usr/lib/node_modules/ms", requested=True),
     ]
     assert PackageGraph(records).edges[0] == frozenset()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    size=st.integers(1, 12),
+    edges=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=40),
+    requested=st.lists(st.booleans(), min_size=12, max_size=12),
+)
+def test_exclusive_closures_equal_removal_of_each_package(
+    size: int, edges: list[tuple[int, int]], requested: list[bool]
+) -> None:
+    """The dominator-tree shortcut against the definition, on random graphs with cycles,
+    self-loops and packages nothing reaches."""
+    needs: dict[int, set[int]] = {i: set() for i in range(size)}
+    for source, target in edges:
+        if source < size and target < size:
+            needs[source].add(target)
+    records = [
+        py(f"p{i}", *(req(f"p{t}") for t in sorted(needs[i])), requested=requested[i] or None)
+        for i in range(size)
+    ]
+    graph = PackageGraph(records)
+    closures = graph.exclusive_closures()
+    for index in graph.roots:
+        assert closures[index] == graph.removal([index]), index

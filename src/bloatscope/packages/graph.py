@@ -11,7 +11,7 @@ installed satisfies is dropped (optional npm dependencies, packages removed by h
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 
@@ -63,6 +63,61 @@ class PackageGraph:
         kept = self.reach(self.roots - set(targets), without=targets)
         return frozenset(self.reach(targets) - kept)
 
+    def exclusive_closures(self) -> list[frozenset[int]]:
+        """Per package, what removing it alone frees (``removal([index])``), for every package
+        at once: a package's removal is what it dominates in the graph with a virtual root
+        above every root (each path from the roots to those packages runs through it). One
+        dominator tree (Cooper, Harvey and Kennedy's iteration) instead of a search per
+        package."""
+        count = len(self.records)
+        root = count  # the virtual root
+        successors = [*self.edges, frozenset(self.roots)]
+        order: list[int] = []  # postorder from the virtual root
+        seen = [False] * (count + 1)
+        seen[root] = True
+        stack: list[tuple[int, Iterator[int]]] = [(root, iter(successors[root]))]
+        while stack:
+            node, pending = stack[-1]
+            child = next(pending, None)
+            if child is None:
+                stack.pop()
+                order.append(node)
+            elif not seen[child]:
+                seen[child] = True
+                stack.append((child, iter(successors[child])))
+        position = {node: index for index, node in enumerate(order)}
+        predecessors: list[list[int]] = [[] for _ in range(count + 1)]
+        for node in order:
+            for child in successors[node]:
+                if child != node:
+                    predecessors[child].append(node)
+        dominator: dict[int, int] = {root: root}
+        changed = True
+        while changed:
+            changed = False
+            for node in reversed(order):  # reverse postorder
+                if node == root:
+                    continue
+                new = -1
+                for parent in predecessors[node]:
+                    if parent not in dominator:
+                        continue
+                    new = parent if new < 0 else _intersect(parent, new, dominator, position)
+                if new >= 0 and dominator.get(node) != new:
+                    dominator[node] = new
+                    changed = True
+        dominated: list[list[int]] = [[] for _ in range(count + 1)]
+        for node, parent in dominator.items():
+            if node != root:
+                dominated[parent].append(node)
+        closures: list[frozenset[int]] = []
+        for index in range(count):
+            subtree = [index]
+            for member in subtree:  # grows while it is walked: a breadth-first listing
+                subtree.extend(dominated[member])
+            closures.append(frozenset(subtree))
+        return closures
+
     def removable(self, candidates: Collection[int]) -> frozenset[int]:
         """The candidates nothing else still needs: a candidate that a kept package depends on
         (black needed by a runtime library, say) stays, and so does what it needs in turn. Weak
@@ -86,6 +141,16 @@ class PackageGraph:
             if record.name.lower() == wanted
             and (ecosystem is None or record.ecosystem is ecosystem)
         ]
+
+
+def _intersect(a: int, b: int, dominator: dict[int, int], position: dict[int, int]) -> int:
+    """The nearest common dominator of two nodes, walking up by postorder number."""
+    while a != b:
+        while position[a] < position[b]:
+            a = dominator[a]
+        while position[b] < position[a]:
+            b = dominator[b]
+    return a
 
 
 def _providers(records: Sequence[PackageRecord]) -> dict[tuple[Ecosystem, str], list[int]]:

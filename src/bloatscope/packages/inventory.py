@@ -41,10 +41,11 @@ class Inventory:
         self.graph = PackageGraph(self.records)
         self.attribution = Attribution(self.records, image, filesystem, nodes, shadowed)
         attribution = self.attribution
+        closures = self.graph.exclusive_closures()
         packages = []
         for index, record in enumerate(self.records):
             top = self.graph.top_level[index]
-            closure = self.graph.removal([index]) if top else frozenset()
+            closure = closures[index] if top else frozenset()
             packages.append(
                 Package(
                     record=record,
