@@ -500,9 +500,9 @@ def _without_vendored(found: Sequence[_Found]) -> list[PackageRecord]:
     vendored: set[str] = set()
     for item in found:
         owner_site = _site(item.record)
-        for path in item.record.files:
-            nested_site = site_of.get(path)
-            if nested_site is not None and _strictly_inside(nested_site, owner_site):
+        # the set intersection runs in C: most RECORDs list no other metadata file
+        for path in site_of.keys() & set(item.record.files):
+            if _strictly_inside(site_of[path], owner_site):
                 vendored.add(path)
     return [item.record for item in found if item.metadata_path not in vendored]
 
