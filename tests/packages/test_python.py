@@ -661,3 +661,13 @@ def test_agrees_with_importlib_metadata_on_the_running_venv() -> None:
         assert found.requested == (dist.read_text("REQUESTED") is not None), name
         assert {(r.names[0], r.for_extra) for r in found.requires} == _expected_requires(dist)
     assert ("pluggy", "") in {(r.names[0], r.for_extra) for r in ours["pytest"].requires}
+
+
+@given(st.lists(st.text(alphabet="ab./_", max_size=8), min_size=1, max_size=12))
+def test_odd_rows_found_in_one_search_are_the_rows_normpath_would_change(
+    rows: list[str],
+) -> None:
+    from bloatscope.packages.python import _NEEDS_NORMALIZING, _ODD_ROWS  # noqa: PLC0415
+
+    expected = {row for row in rows if not row or _NEEDS_NORMALIZING.search(row)}
+    assert set(_ODD_ROWS.findall("\n".join(rows))) == expected

@@ -79,12 +79,12 @@ class Attribution:
         owned_bytes = 0
         for index, record in enumerate(records):
             sized = measure(self, record, tree_owner.get(index, ()))
-            for content, size in sized.items():
-                earlier = first_owner.setdefault(content, index)
-                if earlier == index:
-                    owned_bytes += size
-                else:
-                    shared.setdefault(content, [earlier]).append(index)
+            # set operations on the dict views run in C; only shared contents loop in Python
+            again = sized.keys() & first_owner.keys()
+            owned_bytes += self.sizes[index] - sum(sized[content] for content in again)
+            first_owner.update(dict.fromkeys(sized.keys() - again, index))
+            for content in again:
+                shared.setdefault(content, [first_owner[content]]).append(index)
         self.owned_bytes = owned_bytes
         self._owned = first_owner.keys()  # kept for the unowned-bytes pass, then let go
         self._shared = {content: frozenset(owners) for content, owners in shared.items()}

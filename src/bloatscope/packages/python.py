@@ -45,6 +45,8 @@ _MARKER_EXTRA = re.compile(r"""\bextra\s*==\s*['"]([^'"]*)['"]|['"]([^'"]*)['"]\
 _QUOTED_LINE_LIMIT = 80
 # absolute, or with ".", ".." or empty parts: posixpath.normpath has work to do
 _NEEDS_NORMALIZING = re.compile(r"^[/.]|/\.|//|/$")
+# The rows of a newline-joined list that need normalizing (what _NEEDS_NORMALIZING finds).
+_ODD_ROWS = re.compile(r"^(?:|[/.][^\n]*|[^\n]*(?:/\.|//)[^\n]*|[^\n]*/)$", re.MULTILINE)
 # The first column of each line of a RECORD without quotes (found in C, not line by line).
 _RECORD_PATHS = re.compile(r"^([^,\r\n]+)", re.MULTILINE)
 # Real markers name one to three extras; past this a marker is an attack, not metadata.
@@ -451,9 +453,9 @@ def _read_file_list(
         if base and rows and not _any_odd("\n".join(rows)):
             # the usual RECORD: every row plain and relative, one search for all of them
             return tuple(dict.fromkeys([f"{base}/{row}" for row in rows]))
-        listed = [
-            f"{base}/{row}" if base and not _odd(row) else root_relative(base, row) for row in rows
-        ]
+        # only the rows that need it go through normpath: found by one search over them all
+        odd = set(_ODD_ROWS.findall("\n".join(rows))) if base else set(rows)
+        listed = [root_relative(base, row) if row in odd else f"{base}/{row}" for row in rows]
         return tuple(dict.fromkeys(entry for entry in listed if entry))
     except csv.Error as error:
         warn(f"{path}: {error}")
@@ -461,8 +463,8 @@ def _read_file_list(
 
 
 def _any_odd(rows: str) -> bool:
-    """Whether any of these newline-joined rows is _odd: substring tests, which run at memory
-    speed where a multi-line regex steps through every character."""
+    """Whether any of these newline-joined rows needs normalizing (or is empty): substring
+    tests, which run at memory speed where a multi-line regex steps through every character."""
     return (
         rows[0] in "./"
         or rows[-1] == "/"
@@ -473,11 +475,6 @@ def _any_odd(rows: str) -> bool:
         or "/\n" in rows
         or "\n\n" in rows
     )
-
-
-def _odd(row: str) -> bool:
-    """What _NEEDS_NORMALIZING finds, by string tests (cheaper per row than a search)."""
-    return not row or row[0] in "./" or "/." in row or "//" in row or row[-1] == "/"
 
 
 def root_relative(base: str, path: str) -> str:
