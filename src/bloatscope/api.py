@@ -69,7 +69,6 @@ def analyze(
     if chosen:  # packages and their findings, which claim their bytes first
         by_package = [analyzer for analyzer in every if analyzer.needs_inventory]
         stage, inventory = run_stage(data, captured, chosen, by_package, options.min_finding_bytes)
-        captured.clear()
         packages = stage_inventory(stage, inventory)
         claimed, package_findings = stage.claimed, stage.findings
     collected = collect(data, by_path)

@@ -40,15 +40,19 @@ class StageResult:
 
 def run_stage(
     data: AnalysisInput,
-    captured: Sequence[dict[str, bytes]],
+    captured: list[dict[str, bytes]],
     catalogers: Sequence[Cataloger],
     analyzers: Sequence[Analyzer],
     min_bytes: int,
 ) -> tuple[StageResult, Inventory]:
-    """Catalogs, measures and runs the package analyzers; attaches the inventory to ``data``."""
+    """Catalogs, measures and runs the package analyzers; attaches the inventory to ``data``.
+    Consumes ``captured``: the database files' bytes (8.5 MB on naive-bert) are let go once
+    cataloged, before measuring allocates its own."""
     warnings: list[str] = []
     files = image_files(data.image, data.filesystem, captured)
+    captured.clear()
     records = catalog(files, catalogers, warnings)
+    del files
     inventory = Inventory(records, data.image, data.filesystem, data.nodes, data.shadowed.files)
     data.attach(inventory)
     findings, claimed = ledger(data, collect(data, analyzers), min_bytes)
