@@ -147,3 +147,14 @@ def test_package_causes_claim_first_and_path_causes_keep_the_rest(zoo: str) -> N
         after = sum(f.bytes for f in with_packages.findings if f.cause == cause)
         assert after <= alone, cause
     assert with_packages.reclaimable_bytes == sum(f.bytes for f in with_packages.findings)
+
+
+def test_top_limits_rows_but_the_title_counts_every_package(run: Run, zoo: str) -> None:
+    document = as_json(run, "packages", zoo, "--ecosystem", "dpkg", "--format", "json")
+    ranked = sorted(document["packages"], key=lambda p: (-p["size_bytes"], p["name"]))
+    code, out, _err = run("packages", zoo, "--top", "5", "--ecosystem", "dpkg")
+    assert code == 0
+    assert "Debian packages (dpkg): 132," in out and "(the 5 largest shown)" in out
+    table = out.split("Owned by packages:")[0]  # the unowned-bytes table follows
+    rows = [line.split()[0] for line in table.splitlines() if "│" in line]
+    assert rows == [package["display_name"] for package in ranked[:5]]

@@ -92,20 +92,22 @@ def safe_json(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def ecosystem_table(ecosystem: Ecosystem, packages: list[Package]) -> Table:
+def ecosystem_table(ecosystem: Ecosystem, packages: list[Package], top: int | None = None) -> Table:
+    """All of an ecosystem's packages (largest first), or its ``top`` largest; the title
+    counts them all either way."""
     total = sum(p.size_bytes for p in packages)
-    table = Table(
-        title=f"{ECOSYSTEM_LABELS[ecosystem]}: {len(packages)}, {human_bytes(total)}",
-        title_justify="left",
-        show_edge=False,
-    )
+    shown = packages[:top] if top else packages
+    title = f"{ECOSYSTEM_LABELS[ecosystem]}: {len(packages)}, {human_bytes(total)}"
+    if len(shown) < len(packages):
+        title += f" (the {len(shown)} largest shown)"
+    table = Table(title=title, title_justify="left", show_edge=False)
     table.add_column("Name", overflow="fold")
     table.add_column("Version", overflow="fold")
     table.add_column("Size", justify="right", no_wrap=True)
     table.add_column("Layer", justify="right", no_wrap=True)
     table.add_column("Exclusive", justify="right", no_wrap=True)
     table.add_column("Dev", no_wrap=True)
-    for package in packages:
+    for package in shown:
         exclusive = human_bytes(package.exclusive_bytes) if package.top_level else ""
         size = human_bytes(package.size_bytes) if package.record.files_known else "?"
         table.add_row(
@@ -128,7 +130,7 @@ def packages_view(inventory: PackageInventory, top: int | None) -> RenderableTyp
         by_ecosystem.setdefault(package.ecosystem, []).append(package)
     for ecosystem, packages in by_ecosystem.items():
         ranked = sorted(packages, key=lambda p: (-p.size_bytes, p.name))
-        parts += [ecosystem_table(ecosystem, ranked[:top] if top else ranked), Text("")]
+        parts += [ecosystem_table(ecosystem, ranked, top), Text("")]
     if not by_ecosystem:
         parts.append(Text("No package databases found.", style="dim"))
     parts.append(
