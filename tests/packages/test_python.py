@@ -667,7 +667,8 @@ def test_agrees_with_importlib_metadata_on_the_running_venv() -> None:
 def test_odd_rows_found_in_one_search_are_the_rows_normpath_would_change(
     rows: list[str],
 ) -> None:
-    from bloatscope.packages.python import _NEEDS_NORMALIZING, _ODD_ROWS  # noqa: PLC0415
+    from bloatscope.packages.database_files import NEEDS_NORMALIZING  # noqa: PLC0415
+    from bloatscope.packages.python import _ODD_ROWS  # noqa: PLC0415
 
-    expected = {row for row in rows if not row or _NEEDS_NORMALIZING.search(row)}
+    expected = {row for row in rows if not row or NEEDS_NORMALIZING.search(row)}
     assert set(_ODD_ROWS.findall("\n".join(rows))) == expected

@@ -9,13 +9,18 @@ reported and skipped whole."""
 from __future__ import annotations
 
 import io
-import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.base import Cataloger, ImageFiles
+from bloatscope.packages.database_files import (
+    MalformedError,
+    normalized_paths,
+    read_captured,
+    strict_text,
+)
 
 DATABASES = ("lib/apk/db/installed", "usr/lib/apk/db/installed")
 WORLD = "etc/apk/world"
@@ -31,10 +36,6 @@ MAX_WORLD_NAMES = 100_000  # a world file names the handful of packages someone 
 # constraint (``>=1.2``, ``=1.2``, ``~1.2``, ``<2``, ``><Q1...`` checksum) or repository tag.
 _CONSTRAINT = re.compile(r"[<>=~@]")
 _PACKAGE_NAME = re.compile(r"[A-Za-z0-9_.+\-]+")
-
-
-class MalformedError(ValueError):
-    """A database apk would refuse (or one too big to be real)."""
 
 
 @dataclass(slots=True)
@@ -66,7 +67,7 @@ class ApkCataloger(Cataloger):
         world = _world(files, warn)
         records: list[PackageRecord] = []
         for path in DATABASES:
-            data = _read(files, path, warn)
+            data = read_captured(files, path, warn)
             if data is None:
                 continue
             try:
@@ -79,7 +80,7 @@ class ApkCataloger(Cataloger):
 def _parse_database(
     data: bytes, location: str, world: frozenset[str] | None
 ) -> list[PackageRecord]:
-    text = _decode(data)
+    text = strict_text(data)
     if text and not text.endswith("\n"):
         raise MalformedError("missing final newline (truncated?)")
     if text.count("\n") > MAX_LINES:
@@ -136,7 +137,7 @@ class _Database:
             name=name,
             version=record.fields["V"],
             location=self.location,
-            files=_normalized(record.files),
+            files=normalized_paths(record.files),
             requires=requires,
             requested=requested,
             provides=provides,
@@ -165,11 +166,11 @@ def dependency_name(token: str) -> str:
 
 def _world(files: ImageFiles, warn: Callable[[str], None]) -> frozenset[str] | None:
     """The names (and provider names) asked for; None when there is no readable world file."""
-    data = _read(files, WORLD, warn)
+    data = read_captured(files, WORLD, warn)
     if data is None:
         return None
     try:
-        return _world_names(_decode(data))
+        return _world_names(strict_text(data))
     except MalformedError as error:
         warn(f"{WORLD}: {error}")
         return None
@@ -184,27 +185,3 @@ def _world_names(text: str) -> frozenset[str]:
         names.add(dependency_name(token[0]))
     names.discard("")
     return frozenset(names)
-
-
-def _decode(data: bytes) -> str:
-    if b"\0" in data:
-        raise MalformedError("binary data (NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise MalformedError(f"not UTF-8 (byte {error.start})") from None
-
-
-def _normalized(paths: Iterable[str]) -> tuple[str, ...]:
-    """Root-relative, normalized, ``..`` clamped at the root; the root itself is dropped."""
-    unique = dict.fromkeys(posixpath.normpath("/" + path).lstrip("/") for path in paths)
-    unique.pop("", None)
-    return tuple(unique)
-
-
-def _read(files: ImageFiles, path: str, warn: Callable[[str], None]) -> bytes | None:
-    """A captured file's bytes; None otherwise, with a warning if the file is there."""
-    data = files.read(path)
-    if data is None and files.exists(path):
-        warn(f"{path}: present but not captured (too large?)")
-    return data

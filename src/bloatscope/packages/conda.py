@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.base import Cataloger, ImageFiles
+from bloatscope.packages.database_files import root_relative
 
 CAPTURE = r"(?:^|/)conda-meta/(?:[^/]+\.json|history)$"
 # The reader's prefilter: every name CAPTURE matches contains it.
@@ -110,7 +111,7 @@ def _listed_files(document: Mapping[str, Any]) -> list[str] | None:
 
 
 def _files(prefix: str, listed: Iterable[str], record_path: str) -> tuple[str, ...]:
-    paths = (_root_relative(prefix, entry) for entry in listed)
+    paths = (root_relative(prefix, entry) for entry in listed)
     return _unique((*(path for path in paths if path), record_path))
 
 
@@ -191,13 +192,6 @@ def _history_specs(text: str) -> list[str]:
 
 
 # --- helpers ---
-
-
-def _root_relative(prefix: str, path: str) -> str:
-    """``path`` relative to ``prefix`` (or absolute) as a normalized root-relative path;
-    ``..`` stops at the root."""
-    joined = path if path.startswith("/") else f"/{prefix}/{path}"
-    return posixpath.normpath(joined).lstrip("/")
 
 
 def _first_line(error: Exception) -> str:

@@ -8,14 +8,19 @@ files; a broken ``extended_states`` costs every package its requested mark."""
 from __future__ import annotations
 
 import functools
-import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bloatscope.model.image import Platform
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.base import Cataloger, ImageFiles
+from bloatscope.packages.database_files import (
+    MalformedError,
+    normalized_paths,
+    read_captured,
+    strict_text,
+)
 
 STATUS = "var/lib/dpkg/status"
 STATUS_DIR = "var/lib/dpkg/status.d"
@@ -81,10 +86,6 @@ _DEBIAN_ARCHITECTURES = {
 }
 
 
-class MalformedError(ValueError):
-    """A database file that dpkg or apt would refuse (or one too big to be real)."""
-
-
 @dataclass(frozen=True, slots=True)
 class _Installed:
     """One package with files on disk, as its stanza describes it."""
@@ -120,7 +121,7 @@ def parse_stanzas(data: bytes, keep: frozenset[str]) -> list[dict[str, str]]:
     """The stanzas of a deb822 file, each holding only the fields named in ``keep`` (lower
     case; a multi-line value keeps its continuation lines after newlines). Linear in the size
     of ``data``; only the kept fields are held in memory."""
-    text = _decode(data)
+    text = strict_text(data)
     if text and not text.endswith("\n"):
         raise MalformedError("missing final newline (truncated?)")
     bad_line = _NOT_A_FIELD_LINE.search(text)
@@ -147,15 +148,6 @@ def _kept_fields_pattern(keep: frozenset[str]) -> re.Pattern[str]:
     starts with a space or tab continues the field above it."""
     names = "|".join(re.escape(name) for name in sorted(keep))
     return re.compile(rf"^({names}):([^\n]*+(?:\n[ \t][^\n]*+)*+)", re.MULTILINE | re.IGNORECASE)
-
-
-def _decode(data: bytes) -> str:
-    if b"\0" in data:
-        raise MalformedError("binary data (NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise MalformedError(f"not UTF-8 (byte {error.start})") from None
 
 
 def _line_number(text: str, offset: int) -> int:
@@ -195,7 +187,7 @@ def relation_names(value: str) -> list[tuple[str, ...]]:
 
 
 def _status_packages(files: ImageFiles, warn: Callable[[str], None]) -> list[_Installed]:
-    data = _read(files, STATUS, warn)
+    data = read_captured(files, STATUS, warn)
     if data is None:
         return []
     try:
@@ -212,7 +204,7 @@ def _distroless_packages(files: ImageFiles, warn: Callable[[str], None]) -> list
         path = f"{STATUS_DIR}/{file_name}"
         if file_name.endswith(MD5SUMS_SUFFIX) or files.listdir(path):
             continue  # md5sums are read with their package; status.d holds no directories
-        data = _read(files, path, warn)
+        data = read_captured(files, path, warn)
         if data is None:
             continue
         try:
@@ -340,7 +332,7 @@ def _owned_files(
         path, parse = _list_path(package, files), _parse_file_list
     else:
         path, parse = package.md5sums, _parse_md5sums
-    data = None if path is None else _read(files, path, warn)
+    data = None if path is None else read_captured(files, path, warn)
     if path is None or data is None:
         return None
     try:
@@ -371,13 +363,13 @@ def _parse_file_list(data: bytes) -> tuple[str, ...]:
         if listed and _clean_absolute("\n".join(listed)):
             # the usual list, checked with one search: every line absolute and clean
             return tuple(dict.fromkeys([line[1:] for line in listed]))
-    return _normalized(_lines(data, valid=_is_absolute))
+    return normalized_paths(_lines(data, valid=_is_absolute))
 
 
 def _parse_md5sums(data: bytes) -> tuple[str, ...]:
     """``md5sum`` output: 32 hex digits, a space, a mode character, a root-relative path."""
     lines = _lines(data, valid=_is_md5sum_line)
-    return _normalized(line[_MD5SUM_PATH_START:] for line in lines)
+    return normalized_paths(line[_MD5SUM_PATH_START:] for line in lines)
 
 
 def _is_absolute(line: str) -> bool:
@@ -403,26 +395,9 @@ def _lines(data: bytes, valid: Callable[[str], bool]) -> list[str]:
     return lines
 
 
-def _normalized(paths: Iterable[str]) -> tuple[str, ...]:
-    """Root-relative, normalized, ``..`` clamped at the root; the root itself (``/.``) is not a
-    file of anybody's."""
-    listed = [path for path in paths if path != "/."]
-    if not _ODD_PATHS.search("\n".join(listed)):  # the usual list: absolute and clean
-        unique = dict.fromkeys([path[1:] for path in listed])
-    else:
-        unique = dict.fromkeys(posixpath.normpath("/" + path).lstrip("/") for path in listed)
-    unique.pop("", None)
-    return tuple(unique)
-
-
-# What normpath would change in an absolute path (or a line that is not one), tested once per
-# list rather than once per line.
-_ODD_PATHS = re.compile(r"^(?!/)|/\.|//|/$", re.MULTILINE)
-
-
 def _clean_absolute(lines: str) -> bool:
     """Whether every one of these newline-joined lines is an absolute path normpath leaves
-    alone: _ODD_PATHS by substring tests, which run at memory speed."""
+    alone: substring tests over the whole list, which run at memory speed."""
     return (
         lines.startswith("/")
         and lines.count("\n") == lines.count("\n/")
@@ -454,7 +429,7 @@ class _AutoMarks:
 
 def _auto_marks(files: ImageFiles, warn: Callable[[str], None]) -> _AutoMarks | None:
     """None when there is no (readable) extended_states: nothing says what was asked for."""
-    data = _read(files, EXTENDED_STATES, warn)
+    data = read_captured(files, EXTENDED_STATES, warn)
     if data is None:
         return None
     try:
@@ -468,11 +443,3 @@ def _auto_marks(files: ImageFiles, warn: Callable[[str], None]) -> _AutoMarks | 
         if stanza.get("auto-installed") == "1"
     ]
     return _AutoMarks(frozenset(marked), frozenset(name for name, _ in marked))
-
-
-def _read(files: ImageFiles, path: str, warn: Callable[[str], None]) -> bytes | None:
-    """A captured file's bytes; None otherwise, with a warning if the file is there."""
-    data = files.read(path)
-    if data is None and files.exists(path):
-        warn(f"{path}: present but not captured (too large?)")
-    return data

@@ -25,6 +25,7 @@ from packaging.utils import canonicalize_name
 
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.base import Cataloger, ImageFiles
+from bloatscope.packages.database_files import root_relative
 from bloatscope.packages.python_env import MarkerEnvironments
 
 _DIST_INFO_FILES = r"dist-info/(?:METADATA|RECORD|INSTALLER|REQUESTED|direct_url\.json)"
@@ -43,9 +44,8 @@ _EGG_INFO_FILE = re.compile(rf"(?:^|/)[^/]+\.{_EGG_INFO_FILES}$")
 # extra names a marker compares against, either way round
 _MARKER_EXTRA = re.compile(r"""\bextra\s*==\s*['"]([^'"]*)['"]|['"]([^'"]*)['"]\s*==\s*extra\b""")
 _QUOTED_LINE_LIMIT = 80
-# absolute, or with ".", ".." or empty parts: posixpath.normpath has work to do
-_NEEDS_NORMALIZING = re.compile(r"^[/.]|/\.|//|/$")
-# The rows of a newline-joined list that need normalizing (what _NEEDS_NORMALIZING finds).
+# The rows of a newline-joined list that need normalizing, as database_files.NEEDS_NORMALIZING
+# finds them: absolute, or with ".", ".." or empty parts.
 _ODD_ROWS = re.compile(r"^(?:|[/.][^\n]*|[^\n]*(?:/\.|//)[^\n]*|[^\n]*/)$", re.MULTILINE)
 # The first column of each line of a RECORD without quotes (found in C, not line by line).
 _RECORD_PATHS = re.compile(r"^([^,\r\n]+)", re.MULTILINE)
@@ -475,16 +475,6 @@ def _any_odd(rows: str) -> bool:
         or "/\n" in rows
         or "\n\n" in rows
     )
-
-
-def root_relative(base: str, path: str) -> str:
-    """``path`` (absolute, or relative to the root-relative directory ``base``) as a normalized
-    root-relative path; ``..`` stops at the root as the kernel's does. "" for the root."""
-    if not _NEEDS_NORMALIZING.search(path):
-        # nearly every RECORD row: nothing to normalize, and normpath is most of the cost
-        return f"{base}/{path}" if base else path
-    joined = path if path.startswith("/") else f"/{base}/{path}"
-    return posixpath.normpath(joined).lstrip("/")
 
 
 # --- vendored distributions ---

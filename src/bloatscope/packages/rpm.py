@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from bloatscope.model.image import Platform
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.base import MAX_CAPTURED_BYTES, Cataloger, ImageFiles
+from bloatscope.packages.database_files import normalized_paths, root_relative
 from bloatscope.packages.rpm_header import HeaderError, RpmHeader, Tag
 
 # The newer location first: when both hold a database, that is the one rpm uses.
@@ -385,9 +386,7 @@ def _install_only(flags: int) -> bool:
 
 def _files(header: RpmHeader) -> tuple[str, ...]:
     """Every path the header lists, normalized, each once."""
-    paths = dict.fromkeys(map(_normalized, _file_paths(header)))
-    paths.pop("", None)  # "/" itself
-    return tuple(paths)
+    return normalized_paths(_file_paths(header))
 
 
 def _file_paths(header: RpmHeader) -> list[str]:
@@ -402,14 +401,6 @@ def _file_paths(header: RpmHeader) -> list[str]:
     if indexes and max(indexes) >= len(dirnames):
         raise HeaderError(f"DIRINDEXES {max(indexes)} beyond {len(dirnames)} DIRNAMES")
     return [dirnames[index] + basename for basename, index in zip(basenames, indexes, strict=True)]
-
-
-def _normalized(path: str) -> str:
-    """Root-relative, without ``.``, ``..`` or empty parts."""
-    # Nearly every rpm path is already clean; normpath is the slow part of reading a database.
-    if path.startswith("/") and "//" not in path and "/." not in path and path[-1] != "/":
-        return path[1:]
-    return posixpath.normpath("/" + path).lstrip("/")
 
 
 def _corrupt_message(hnums: Sequence[int]) -> str:
@@ -504,15 +495,15 @@ class _Available:
         provided name, or for a path by a file list."""
         if name in self._names:
             return True
-        return name.startswith("/") and _normalized(name) in self._files
+        return name.startswith("/") and root_relative("", name) in self._files
 
     def owners(self, names: set[str]) -> dict[str, tuple[str, ...]]:
         """File requirement -> the packages whose file lists hold it, for the paths among
         ``names`` (only those: a map of every file would hold the whole tree)."""
         wanted: dict[str, list[str]] = {}
         for name in names:
-            if name.startswith("/") and _normalized(name) in self._files:
-                wanted.setdefault(_normalized(name), []).append(name)
+            if name.startswith("/") and root_relative("", name) in self._files:
+                wanted.setdefault(root_relative("", name), []).append(name)
         owners: dict[str, list[str]] = {}
         for package in self._packages:
             for path in package.files:
