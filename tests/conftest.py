@@ -6,9 +6,11 @@ corpus first, a missing corpus fails them instead.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -88,3 +90,19 @@ def naive_bert_report() -> object:
     if not image.exists():
         _unavailable(f"{image} is not built (../shared/corpus/build.sh naive-bert)")
     return analyze(str(image), AnalyzeOptions(min_finding_bytes=0))
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int, str, str]]]:
+    """``bloatscope ARGS`` in-process: (exit code, stdout, stderr)."""
+    from bloatscope.cli import main  # noqa: PLC0415 - only when used
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield invoke
+    # main() turns the cyclic collector off for the rest of the process (fine for a CLI run);
+    # in-process calls must not leave the test session without it
+    gc.enable()

@@ -22,14 +22,13 @@ from typing import Any
 import pytest
 
 from bloatscope.cli import main
+from cli_support import Run, json_of
 from dive_probes import LayerTar, base_layer, payload, write_docker_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "src" / "bloatscope" / "sample" / "sample.oci.tar"
 SAMPLE_DOCKERFILE = ROOT / "sample" / "Dockerfile"
 SGR = re.compile(rb"\x1b\[[0-9;]*m")
-
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture(autouse=True)
@@ -38,22 +37,6 @@ def _collector_back_on() -> Iterator[None]:
     # in-process calls must not leave the test session without it
     yield
     gc.enable()
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def invoke(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
-
-
-def json_of(run: Run, *args: str) -> Any:
-    code, out, err = run(*args)
-    assert (code, err) == (0, "")
-    return json.loads(out)
 
 
 def python_m(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:

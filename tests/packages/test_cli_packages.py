@@ -3,44 +3,16 @@ image with pip on top): tables, JSON, what-if removal, filters, and untrusted na
 
 from __future__ import annotations
 
-import gc
-import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bloatscope.cli import main
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture(autouse=True)
-def _collector_back_on() -> Iterator[None]:
-    yield
-    gc.enable()  # main() turns the cyclic collector off for the process
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def invoke(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
+from cli_support import Run, json_of
 
 
 @pytest.fixture(scope="module")
 def zoo(corpus_dir: Path) -> str:
     return str(corpus_dir / "waste-zoo.oci")
-
-
-def as_json(run: Run, *args: str) -> Any:
-    code, out, err = run(*args)
-    assert (code, err) == (0, "")
-    return json.loads(out)
 
 
 def test_packages_table_per_ecosystem(run: Run, zoo: str) -> None:
@@ -53,7 +25,7 @@ def test_packages_table_per_ecosystem(run: Run, zoo: str) -> None:
 
 
 def test_packages_json_measures_every_package(run: Run, zoo: str) -> None:
-    document = as_json(run, "packages", zoo, "--format", "json")
+    document = json_of(run, "packages", zoo, "--format", "json")
     packages = document["packages"]
     dpkg = {p["name"]: p for p in packages if p["ecosystem"] == "dpkg"}
     assert len(dpkg) == 132
@@ -74,7 +46,7 @@ def test_packages_json_measures_every_package(run: Run, zoo: str) -> None:
 
 
 def test_what_if_remove_lists_what_goes(run: Run, zoo: str) -> None:
-    document = as_json(
+    document = json_of(
         run, "packages", zoo, "--what-if-remove", "curl,no-such-package", "--format", "json"
     )
     removal = document["what_if_remove"]
@@ -90,7 +62,7 @@ def test_what_if_remove_lists_what_goes(run: Run, zoo: str) -> None:
 
 
 def test_filters(run: Run, zoo: str) -> None:
-    document = as_json(run, "packages", zoo, "--ecosystem", "python", "--format", "json")
+    document = json_of(run, "packages", zoo, "--ecosystem", "python", "--format", "json")
     assert {p["ecosystem"] for p in document["packages"]} == {"python"}
     code, out, _err = run("packages", zoo, "--dev-only")
     assert code == 0
@@ -102,10 +74,10 @@ def test_analyze_lists_the_largest_packages(run: Run, zoo: str) -> None:
     assert code == 0 and "Largest packages" in out
     code, out, _err = run("analyze", zoo, "--no-packages")
     assert code == 0 and "Largest packages" not in out
-    document = as_json(run, "analyze", zoo, "--format", "json")
+    document = json_of(run, "analyze", zoo, "--format", "json")
     sizes = [p["size_bytes"] for p in document["packages"]]
     assert len(sizes) > 130 and document["package_summary"]["owned_bytes"] > 0
-    bare = as_json(run, "analyze", zoo, "--format", "json", "--no-packages")
+    bare = json_of(run, "analyze", zoo, "--format", "json", "--no-packages")
     assert bare["packages"] == [] and bare["package_summary"] is None
 
 
@@ -150,7 +122,7 @@ def test_package_causes_claim_first_and_path_causes_keep_the_rest(zoo: str) -> N
 
 
 def test_top_limits_rows_but_the_title_counts_every_package(run: Run, zoo: str) -> None:
-    document = as_json(run, "packages", zoo, "--ecosystem", "dpkg", "--format", "json")
+    document = json_of(run, "packages", zoo, "--ecosystem", "dpkg", "--format", "json")
     ranked = sorted(document["packages"], key=lambda p: (-p["size_bytes"], p["name"]))
     code, out, _err = run("packages", zoo, "--top", "5", "--ecosystem", "dpkg")
     assert code == 0
