@@ -9,7 +9,7 @@ from bloatscope.analysis.dive import DiveAccumulator
 from bloatscope.analysis.findings import analyzers, collect, ledger, sort_findings
 from bloatscope.analysis.largest import largest_directories, largest_files
 from bloatscope.analysis.model_weights import DEFAULT_MIN_BYTES as MODEL_MIN_BYTES
-from bloatscope.analysis.package_stage import run_stage, stage_inventory
+from bloatscope.analysis.package_stage import run_stage
 from bloatscope.analysis.reclaimable import reclaimable, visible_content
 from bloatscope.model.finding import Finding
 from bloatscope.model.report import Report
@@ -68,9 +68,8 @@ def analyze(
     package_findings: tuple[Finding, ...] = ()
     if chosen:  # packages and their findings, which claim their bytes first
         by_package = [analyzer for analyzer in every if analyzer.needs_inventory]
-        stage, inventory = run_stage(data, captured, chosen, by_package, options.min_finding_bytes)
-        packages = stage_inventory(stage, inventory)
-        claimed, package_findings = stage.claimed, stage.findings
+        stage = run_stage(data, captured, chosen, by_package, options.min_finding_bytes)
+        packages, claimed, package_findings = stage.packages, stage.claimed, stage.findings
     collected = collect(data, by_path)
     largest = largest_files(data.files, options.top), largest_directories(nodes, options.top)
     findings, _claimed = ledger(data, collected, options.min_finding_bytes, claimed)

@@ -21,7 +21,6 @@ from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim, Description
 from bloatscope.model.finding import Severity
 from bloatscope.model.package import Ecosystem
 from bloatscope.model.tree import ContentId
-from bloatscope.packages.graph import PackageGraph
 from bloatscope.packages.inventory import Inventory
 
 NAMES_LISTED = 6
@@ -241,7 +240,7 @@ def _cuda_torch(data: AnalysisInput, inventory: Inventory) -> _Found | None:
         return None
     reached = graph.reach(gpu_torch)
     wheels = [i for i in reached if _is_cuda_wheel(inventory, i)]
-    removable = _needed_only_by(graph, wheels, set(gpu_torch))
+    removable = graph.removable(wheels, replaced=set(gpu_torch))
     contents = set(inventory.attribution.freed_contents(graph.removal(sorted(removable))))
     for index in gpu_torch:
         contents |= {
@@ -282,26 +281,6 @@ def _is_cuda_only_torch_library(path: str) -> bool:
         return False
     lowered = name.lower()
     return any(marker in lowered for marker in _CUDA_ONLY_MARKERS)
-
-
-def _needed_only_by(
-    graph: PackageGraph, candidates: Collection[int], replaced: set[int]
-) -> frozenset[int]:
-    """The candidates that nothing but the ``replaced`` packages needs: the CUDA wheels a CPU
-    torch would drop, unless another kept package (a second GPU library) requires them too."""
-    removable = set(candidates)
-    while True:
-        kept = graph.reach(graph.roots - removable, without=removable)
-        needed = {
-            target
-            for node in kept
-            if node not in replaced
-            for target in graph.hard_edges[node]
-            if target in removable
-        }
-        if not needed:
-            return frozenset(removable)
-        removable -= needed
 
 
 # cuda-twice

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bloatscope.analysis.base import AnalysisInput, Analyzer
 from bloatscope.analysis.findings import collect, ledger
 from bloatscope.model.finding import Finding
-from bloatscope.model.package import Package, PackageInventory, PackageRecord, UnownedBytes
+from bloatscope.model.package import PackageInventory
 from bloatscope.model.tree import ContentId
 from bloatscope.packages.base import Cataloger
 from bloatscope.packages.catalog import catalog, image_files
@@ -26,14 +26,10 @@ from bloatscope.packages.inventory import Inventory
 
 @dataclass(frozen=True, slots=True)
 class StageResult:
-    """What the stage hands back to the analysis."""
+    """What the stage hands back to the analysis: the report's packages, the package findings,
+    and the contents they claimed (which the path-based analyzers then leave alone)."""
 
-    records: tuple[PackageRecord, ...]
-    packages: tuple[Package, ...]
-    unowned: tuple[UnownedBytes, ...]
-    owned_bytes: int
-    unowned_bytes: int
-    warnings: tuple[str, ...]
+    packages: PackageInventory
     findings: tuple[Finding, ...]
     claimed: frozenset[ContentId]
 
@@ -44,7 +40,7 @@ def run_stage(
     catalogers: Sequence[Cataloger],
     analyzers: Sequence[Analyzer],
     min_bytes: int,
-) -> tuple[StageResult, Inventory]:
+) -> StageResult:
     """Catalogs, measures and runs the package analyzers; attaches the inventory to ``data``.
     Consumes ``captured``: the database files' bytes (8.5 MB on naive-bert) are let go once
     cataloged, before measuring allocates its own."""
@@ -56,27 +52,4 @@ def run_stage(
     inventory = Inventory(records, data.image, data.filesystem, data.nodes, data.shadowed.files)
     data.attach(inventory)
     findings, claimed = ledger(data, collect(data, analyzers), min_bytes)
-    model = inventory.model(data.files, warnings)
-    result = StageResult(
-        records=tuple(records),
-        packages=model.packages,
-        unowned=model.unowned,
-        owned_bytes=model.owned_bytes,
-        unowned_bytes=model.unowned_bytes,
-        warnings=model.warnings,
-        findings=findings,
-        claimed=frozenset(claimed),
-    )
-    return result, inventory
-
-
-def stage_inventory(result: StageResult, inventory: Inventory) -> PackageInventory:
-    """The report's view of the stage: measured packages, unowned bytes, what-if removal."""
-    return PackageInventory(
-        packages=result.packages,
-        unowned=result.unowned,
-        owned_bytes=result.owned_bytes,
-        unowned_bytes=result.unowned_bytes,
-        warnings=result.warnings,
-        what_if_remove=inventory.what_if_remove,
-    )
+    return StageResult(inventory.model(data.files, warnings), findings, frozenset(claimed))

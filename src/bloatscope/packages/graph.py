@@ -118,29 +118,27 @@ class PackageGraph:
             closures.append(frozenset(subtree))
         return closures
 
-    def removable(self, candidates: Collection[int]) -> frozenset[int]:
+    def removable(
+        self, candidates: Collection[int], *, replaced: Collection[int] = ()
+    ) -> frozenset[int]:
         """The candidates nothing else still needs: a candidate that a kept package depends on
         (black needed by a runtime library, say) stays, and so does what it needs in turn. Weak
-        requirements do not count here: removing what pip merely recommends breaks nothing."""
+        requirements do not count here: removing what pip merely recommends breaks nothing.
+        Neither do the requirements of ``replaced`` packages, which stay but will need less (a
+        GPU torch swapped for the CPU build no longer needs the CUDA wheels)."""
         removable = set(candidates)
         while True:
             kept = self.reach(self.roots - removable, without=removable)
             needed = {
-                target for node in kept for target in self.hard_edges[node] if target in removable
+                target
+                for node in kept
+                if node not in replaced
+                for target in self.hard_edges[node]
+                if target in removable
             }
             if not needed:
                 return frozenset(removable)
             removable -= needed
-
-    def index_of(self, ecosystem: Ecosystem | None, name: str) -> list[int]:
-        """Records named ``name`` (any ecosystem when None), every installed copy."""
-        wanted = name.lower()
-        return [
-            i
-            for i, record in enumerate(self.records)
-            if record.name.lower() == wanted
-            and (ecosystem is None or record.ecosystem is ecosystem)
-        ]
 
 
 def _intersect(a: int, b: int, dominator: dict[int, int], position: dict[int, int]) -> int:

@@ -108,9 +108,6 @@ class Inventory:
         result = self.removal(indexes)
         return Removal(result.asked, result.removed, result.freed_bytes, tuple(unknown))
 
-    def freed_contents(self, indexes: Sequence[int]) -> set[ContentId]:
-        return self.attribution.freed_contents(self.graph.removal(indexes))
-
     def model(
         self, files: Sequence[tuple[str, int, ContentId]], warnings: Sequence[str]
     ) -> PackageInventory:
