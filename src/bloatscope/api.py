@@ -46,11 +46,12 @@ def analyze(
         capture=capture_for(chosen) if chosen else None,
     )
     result = read_image(reference, read_options, progress, dive.add)
-    image, filesystem, changes, captured = (
+    image, filesystem, changes, captured, prepared = (
         result.image,
         result.filesystem,
         result.changes,
         list(result.captured),
+        result.prepared,
     )
     del result  # the captured database files go once cataloged
     progress.start("Analyzing", 3)
@@ -68,7 +69,15 @@ def analyze(
     package_findings: tuple[Finding, ...] = ()
     if chosen:  # packages and their findings, which claim their bytes first
         by_package = [analyzer for analyzer in every if analyzer.needs_inventory]
-        stage = run_stage(data, captured, chosen, by_package, options.min_finding_bytes)
+        stage = run_stage(
+            data,
+            captured,
+            prepared,
+            catalogers=chosen,
+            analyzers=by_package,
+            min_bytes=options.min_finding_bytes,
+        )
+        del prepared
         packages, claimed, package_findings = stage.packages, stage.claimed, stage.findings
     collected = collect(data, by_path)
     largest = largest_files(data.files, options.top), largest_directories(nodes, options.top)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bloatscope.model.image import Platform
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.base import ImageFiles
-from bloatscope.packages.catalog import capture_for
+from bloatscope.packages.catalog import capture_for, prepare_captured
 from bloatscope.packages.dpkg import MAX_RELATION_NAMES, DpkgCataloger
 
 STATUS = "var/lib/dpkg/status"
@@ -74,7 +74,15 @@ def catalog(
 ) -> tuple[list[PackageRecord], list[str]]:
     warnings: list[str] = []
     files = ImageFiles.from_mapping(contents, other_paths=other_paths, platform=platform)
-    return DpkgCataloger().catalog(files, warnings.append), warnings
+    records = DpkgCataloger().catalog(files, warnings.append)
+    # The same tree with its .list files parsed ahead, as the reader's workers do: every test
+    # here also checks that both ways give the same records and warnings.
+    prepared = prepare_captured([DpkgCataloger()], contents)
+    ahead = ImageFiles.from_mapping(contents, other_paths, platform, prepared)
+    warnings_ahead: list[str] = []
+    assert DpkgCataloger().catalog(ahead, warnings_ahead.append) == records
+    assert warnings_ahead == warnings
+    return records, warnings
 
 
 def by_name(records: list[PackageRecord]) -> dict[str, PackageRecord]:

@@ -19,6 +19,7 @@ from packaging.requirements import Requirement as PepRequirement
 from bloatscope.model.image import Platform
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.base import ImageFiles
+from bloatscope.packages.catalog import prepare_captured
 from bloatscope.packages.python import CAPTURE, CAPTURE_SUFFIXES, PythonCataloger, canonical
 from bloatscope.packages.python_env import (
     FALLBACK_PYTHON_VERSION,
@@ -49,6 +50,13 @@ def catalog(
     warnings: list[str] = []
     files = ImageFiles.from_mapping(contents, other_paths, platform)
     records = PythonCataloger().catalog(files, warnings.append)
+    # The same tree with its RECORDs and METADATA parsed ahead, as the reader's workers do:
+    # every test here also checks that both ways give the same records and warnings.
+    prepared = prepare_captured([PythonCataloger()], contents)
+    ahead = ImageFiles.from_mapping(contents, other_paths, platform, prepared)
+    warnings_ahead: list[str] = []
+    assert PythonCataloger().catalog(ahead, warnings_ahead.append) == records
+    assert warnings_ahead == warnings
     return records, warnings
 
 

@@ -11,7 +11,7 @@ written. It runs in-process.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bloatscope.analysis.base import AnalysisInput, Analyzer
@@ -37,15 +37,18 @@ class StageResult:
 def run_stage(
     data: AnalysisInput,
     captured: list[dict[str, bytes]],
+    prepared: Sequence[Mapping[str, object]],
+    *,
     catalogers: Sequence[Cataloger],
     analyzers: Sequence[Analyzer],
     min_bytes: int,
 ) -> StageResult:
     """Catalogs, measures and runs the package analyzers; attaches the inventory to ``data``.
     Consumes ``captured``: the database files' bytes (8.5 MB on naive-bert) are let go once
-    cataloged, before measuring allocates its own."""
+    cataloged, before measuring allocates its own. ``prepared``: what the reader's workers
+    parsed of them ahead (reader.prepared), per layer."""
     warnings: list[str] = []
-    files = image_files(data.image, data.filesystem, captured)
+    files = image_files(data.image, data.filesystem, captured, prepared)
     captured.clear()
     records = catalog(files, catalogers, warnings)
     del files

@@ -29,11 +29,13 @@ class ImageFiles:
         exists: Callable[[str], bool],
         listdir: Callable[[str], list[str]],
         platform: Platform,
+        prepared: Mapping[str, object] | None = None,
     ) -> None:
         self._contents = contents
         self._exists = exists
         self._listdir = listdir
         self.platform = platform
+        self._prepared = prepared or {}
 
     @classmethod
     def from_mapping(
@@ -41,9 +43,11 @@ class ImageFiles:
         contents: Mapping[str, bytes],
         other_paths: Iterable[str] = (),
         platform: Platform | None = None,
+        prepared: Mapping[str, object] | None = None,
     ) -> ImageFiles:
         """For tests and scripts: a tree that holds ``contents`` plus ``other_paths`` (files whose
-        content nobody reads), with every parent directory implied."""
+        content nobody reads), with every parent directory implied; ``prepared``: values
+        catalogers' ``prepare`` made of some of the contents."""
         paths = set(contents) | set(other_paths)
         children: dict[str, set[str]] = {}
         for path in paths:
@@ -56,12 +60,18 @@ class ImageFiles:
         def listdir(path: str) -> list[str]:
             return sorted(children.get(path, ()))
 
-        return cls(contents, known.__contains__, listdir, platform or Platform("linux", "amd64"))
+        platform = platform or Platform("linux", "amd64")
+        return cls(contents, known.__contains__, listdir, platform, prepared)
 
     def read(self, path: str) -> bytes | None:
         """The content of a captured file, or None if it is not in the final tree (or was too
         large to keep)."""
         return self._contents.get(path)
+
+    def prepared(self, path: str) -> object | None:
+        """What a cataloger's ``prepare`` made of this file, if it ran (see Cataloger.prepare);
+        the bytes are always there to parse instead."""
+        return self._prepared.get(path)
 
     def find(self, pattern: re.Pattern[str]) -> list[str]:
         """Captured final paths that ``pattern`` matches (``search``), sorted."""
@@ -96,6 +106,15 @@ class Cataloger(ABC):
     # with one of ``capture_directories`` (for databases whose file names vary).
     capture_suffixes: tuple[str, ...] = ()
     capture_directories: tuple[str, ...] = ()
+
+    def prepare(self, path: str, data: bytes) -> object | None:
+        """A value to compute from one captured file before the final tree is known: the
+        reader's worker processes run this while the main process merges layers, so parsing
+        what needs no tree (file lists, say) leaves the package stage. ``path`` is where the
+        layer wrote the file; ``catalog`` finds the value with ``files.prepared``, only for
+        files the final tree shows at that same path. None: nothing prepared. Must not raise:
+        a file it cannot parse is left to ``catalog``, which reports it."""
+        return None
 
     @abstractmethod
     def catalog(self, files: ImageFiles, warn: Callable[[str], None]) -> list[PackageRecord]:

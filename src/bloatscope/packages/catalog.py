@@ -3,8 +3,9 @@ the captured database files they read."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bloatscope.model.image import Image
 from bloatscope.model.package import PackageRecord
@@ -41,17 +42,42 @@ def capture_for(chosen: Sequence[Cataloger]) -> Capture:
     directories = (
         tuple(d.encode() for c in chosen for d in c.capture_directories) if filtered else ()
     )
-    return Capture(re.compile(combined.encode()), MAX_CAPTURED_BYTES, suffixes, directories)
+    preparing = tuple(c for c in chosen if type(c).prepare is not Cataloger.prepare)
+    return Capture(
+        re.compile(combined.encode()),
+        MAX_CAPTURED_BYTES,
+        suffixes,
+        directories,
+        functools.partial(prepare_captured, preparing) if preparing else None,
+    )
+
+
+def prepare_captured(chosen: Sequence[Cataloger], captured: dict[str, bytes]) -> dict[str, object]:
+    """Every prepared value of one layer's captured files (in a reader worker process)."""
+    prepared: dict[str, object] = {}
+    for path, data in captured.items():
+        for cataloger in chosen:
+            value = cataloger.prepare(path, data)
+            if value is not None:
+                prepared[path] = value
+                break
+    return prepared
 
 
 def image_files(
-    image: Image, filesystem: FileSystem, captured: Sequence[dict[str, bytes]]
+    image: Image,
+    filesystem: FileSystem,
+    captured: Sequence[dict[str, bytes]],
+    prepared: Sequence[Mapping[str, object]] = (),
 ) -> ImageFiles:
     """The captured files the final tree still shows, by their final path (a file written
-    under a symlinked parent directory is found where the symlink leads)."""
+    under a symlinked parent directory is found where the symlink leads), with what was
+    prepared of those the final tree shows where their layer wrote them."""
     resolver = PathResolver(filesystem)
     contents: dict[str, bytes] = {}
+    ready: dict[str, object] = {}
     for layer, files in enumerate(captured):
+        values = prepared[layer] if layer < len(prepared) else {}
         for path, data in files.items():
             node = filesystem.get(path)
             final = path
@@ -67,6 +93,9 @@ def image_files(
                 and entry.path == path
             ):
                 contents[final] = data
+                value = values.get(path) if final == path else None
+                if value is not None:
+                    ready[path] = value
 
     def exists(path: str) -> bool:
         return filesystem.get(path) is not None
@@ -75,7 +104,7 @@ def image_files(
         node = filesystem.get(path)
         return sorted(node.children) if node is not None and node.children is not None else []
 
-    return ImageFiles(contents, exists, listdir, image.platform)
+    return ImageFiles(contents, exists, listdir, image.platform, ready)
 
 
 def catalog(

@@ -6,12 +6,38 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from bloatscope.packages.base import ImageFiles
 
 # What normpath would change in a path relative to a directory: a leading / or ., a /. or //
 # inside, a trailing /.
 NEEDS_NORMALIZING = re.compile(r"^[/.]|/\.|//|/$")
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPaths:
+    """A file list parsed ahead of cataloging (see Cataloger.prepare): the root-relative paths
+    it names, and the directory relative paths in it were taken from.
+
+    The paths travel from the worker process as one newline-joined string: one object to
+    pickle and to keep while layers merge instead of one per path (naive-bert's RECORDs list
+    57,000). No path holds a newline: ``from_paths`` refuses to prepare such a list."""
+
+    base: str
+    joined: str
+    count: int
+
+    @classmethod
+    def from_paths(cls, base: str, paths: tuple[str, ...]) -> ListedPaths | None:
+        joined = "\n".join(paths)
+        if "\n" in "".join(paths):
+            return None  # a path with a newline in it: left to the cataloger
+        return cls(base, joined, len(paths))
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(self.joined.split("\n")) if self.count else ()
 
 
 class MalformedError(ValueError):

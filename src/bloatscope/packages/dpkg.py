@@ -16,6 +16,7 @@ from bloatscope.model.image import Platform
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.base import Cataloger, ImageFiles
 from bloatscope.packages.database_files import (
+    ListedPaths,
     MalformedError,
     normalized_paths,
     read_captured,
@@ -106,6 +107,15 @@ class DpkgCataloger(Cataloger):
     capture = r"^var/lib/(?:dpkg/(?:status|info/[^/]+\.list|status\.d/[^/]+)|apt/extended_states)$"
     capture_suffixes = ("/dpkg/status", ".list", "/apt/extended_states")
     capture_directories = ("/dpkg/status.d",)  # distroless names these after their package
+
+    def prepare(self, path: str, data: bytes) -> object | None:
+        """The ``info/*.list`` files parsed ahead: one path per installed file."""
+        if path.startswith(INFO_DIR) and path.endswith(".list"):
+            try:
+                return ListedPaths.from_paths("", _parse_file_list(data))
+            except MalformedError:
+                return None  # catalog reads it again and says what is wrong
+        return None
 
     def catalog(self, files: ImageFiles, warn: Callable[[str], None]) -> list[PackageRecord]:
         installed = _status_packages(files, warn) + _distroless_packages(files, warn)
@@ -330,6 +340,9 @@ def _owned_files(
     """The package's paths, or None when no intact list of them is in the image."""
     if package.location == STATUS:
         path, parse = _list_path(package, files), _parse_file_list
+        prepared = files.prepared(path) if path is not None else None
+        if isinstance(prepared, ListedPaths):
+            return prepared.paths
     else:
         path, parse = package.md5sums, _parse_md5sums
     data = None if path is None else read_captured(files, path, warn)

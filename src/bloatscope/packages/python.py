@@ -25,7 +25,7 @@ from packaging.utils import canonicalize_name
 
 from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
 from bloatscope.packages.base import Cataloger, ImageFiles
-from bloatscope.packages.database_files import root_relative
+from bloatscope.packages.database_files import ListedPaths, root_relative
 from bloatscope.packages.python_env import MarkerEnvironments
 
 _DIST_INFO_FILES = r"dist-info/(?:METADATA|RECORD|INSTALLER|REQUESTED|direct_url\.json)"
@@ -67,6 +67,7 @@ class _Metadata:
     version: str
     requires_dist: tuple[str, ...]
     extras: tuple[str, ...]
+    fallback_version: str  # the version its directory's name gives, used when it has none
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,9 @@ class PythonCataloger(Cataloger):
     ecosystem = Ecosystem.PYTHON
     capture = CAPTURE
     capture_suffixes = CAPTURE_SUFFIXES
+
+    def prepare(self, path: str, data: bytes) -> object | None:
+        return _prepare(path, data)
 
     def catalog(self, files: ImageFiles, warn: Warn) -> list[PackageRecord]:
         environments = MarkerEnvironments(files)
@@ -295,6 +299,9 @@ def _section(line: str, environment: Mapping[str, str]) -> tuple[str, bool] | No
 def _read_metadata(
     files: ImageFiles, path: str, version_of_path: str, warn: Warn
 ) -> _Metadata | None:
+    prepared = files.prepared(path)
+    if isinstance(prepared, _Metadata) and prepared.fallback_version == version_of_path:
+        return prepared
     data = files.read(path)
     if data is None:
         problem = "not readable (too large, or not a file)" if files.exists(path) else "missing"
@@ -320,6 +327,7 @@ def _parse_metadata(data: bytes, fallback_version: str) -> _Metadata | None:
         version=raw.get("version", [""])[0] or fallback_version,
         requires_dist=tuple(raw.get("requires-dist", [])),
         extras=extras,
+        fallback_version=fallback_version,
     )
 
 
@@ -441,25 +449,47 @@ def _read_file_list(
 ) -> tuple[str, ...] | None:
     """The root-relative paths a RECORD or installed-files.txt lists (relative to ``base``);
     None when there is no list or it cannot be read (then warned)."""
+    prepared = files.prepared(path)
+    if isinstance(prepared, ListedPaths) and prepared.base == base:
+        return prepared.paths
     data = files.read(path)
     if data is None:
         if files.exists(path):
             warn(f"{path}: not readable (too large, or not a file)")
         return None
-    # Same decoding as the reader gives tar member names, so the paths compare equal.
-    text = data.decode("utf-8", "surrogateescape")
     try:
-        rows = list(entries(text))
-        if base and rows and not _any_odd("\n".join(rows)):
-            # the usual RECORD: every row plain and relative, one search for all of them
-            return tuple(dict.fromkeys([f"{base}/{row}" for row in rows]))
-        # only the rows that need it go through normpath: found by one search over them all
-        odd = set(_ODD_ROWS.findall("\n".join(rows))) if base else set(rows)
-        listed = [root_relative(base, row) if row in odd else f"{base}/{row}" for row in rows]
-        return tuple(dict.fromkeys(entry for entry in listed if entry))
+        return _file_list(data, base, entries)
     except csv.Error as error:
         warn(f"{path}: {error}")
         return None
+
+
+def _file_list(data: bytes, base: str, entries: Callable[[str], Iterable[str]]) -> tuple[str, ...]:
+    """A file list's paths made root-relative; raises csv.Error for a broken RECORD."""
+    # Same decoding as the reader gives tar member names, so the paths compare equal.
+    text = data.decode("utf-8", "surrogateescape")
+    rows = list(entries(text))
+    if base and rows and not _any_odd("\n".join(rows)):
+        # the usual RECORD: every row plain and relative, one search for all of them
+        return tuple(dict.fromkeys([f"{base}/{row}" for row in rows]))
+    # only the rows that need it go through normpath: found by one search over them all
+    odd = set(_ODD_ROWS.findall("\n".join(rows))) if base else set(rows)
+    listed = [root_relative(base, row) if row in odd else f"{base}/{row}" for row in rows]
+    return tuple(dict.fromkeys(entry for entry in listed if entry))
+
+
+def _prepare(path: str, data: bytes) -> object | None:
+    """RECORDs and METADATA parsed ahead (see Cataloger.prepare): the paths a RECORD lists are
+    most of the cataloger's work on an image with big packages."""
+    if path.endswith(".dist-info/RECORD"):
+        base = posixpath.dirname(posixpath.dirname(path))
+        try:
+            return ListedPaths.from_paths(base, _file_list(data, base, _record_rows))
+        except csv.Error:
+            return None  # catalog parses it again and says what is wrong
+    if path.endswith(".dist-info/METADATA"):
+        return _parse_metadata(data, _dist_info_version(posixpath.dirname(path)))
+    return None
 
 
 def _any_odd(rows: str) -> bool:

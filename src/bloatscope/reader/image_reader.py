@@ -17,6 +17,7 @@ from bloatscope.reader.layer import Capture, LayerScan
 from bloatscope.reader.manifest import ImagePlan, LayerPlan, plan_docker_archive, plan_oci_layout
 from bloatscope.reader.merge import Merger, SymlinkLoopError
 from bloatscope.reader.platforms import parse_platform
+from bloatscope.reader.prepared import PreparedFiles
 from bloatscope.reader.scanning import all_streamed, scan_in_order
 from bloatscope.sources.base import BlobRef, BlobStore, SourceError
 from bloatscope.sources.reference import open_store, parse_reference
@@ -37,6 +38,7 @@ class ReadResult:
     filesystem: FileSystem
     changes: tuple[LayerChanges, ...]
     captured: tuple[dict[str, bytes], ...] = ()  # per layer: path -> bytes of captured files
+    prepared: tuple[PreparedFiles, ...] = ()  # per layer: what the capture's prepare made of them
 
 
 LayerSink = Callable[[Layer], None]
@@ -77,16 +79,16 @@ def read_image(
         )
         if streamed:
             # every blob is decoded anyway, so every file came with its digest: no second pass
-            for index, scan in enumerate(scans):
+            for index, (scan, prepared) in enumerate(scans):
                 _verify(index, plan, config, scan, store.label)
-                assembler.add(index, scan)
+                assembler.add(index, scan, prepared)
         else:
-            collected = list(scans)
+            collected, prepared_layers = zip(*scans, strict=True) if refs else ((), ())
             for index, scan in enumerate(collected):
                 _verify(index, plan, config, scan, store.label)
-            hashed = hash_where_needed(collected, refs, same_sizes=options.compare_same_sizes)
-            for index, scan in enumerate(hashed):
-                assembler.add(index, scan)
+            hashed = hash_where_needed(list(collected), refs, same_sizes=options.compare_same_sizes)
+            for index, (scan, prepared) in enumerate(zip(hashed, prepared_layers, strict=True)):
+                assembler.add(index, scan, prepared)
         return assembler.result()
     except SymlinkLoopError as exc:  # the merger knows layers, not files: name the file here
         raise SymlinkLoopError(str(exc), path=store.label) from None
@@ -164,8 +166,9 @@ class _Assembler:
         self._changes: list[LayerChanges] = []
         self._missing: list[int] = []
         self._captured: list[dict[str, bytes]] = []
+        self._prepared: list[PreparedFiles] = []
 
-    def add(self, index: int, scan: LayerScan | None) -> None:
+    def add(self, index: int, scan: LayerScan | None, prepared: PreparedFiles) -> None:
         layer_plan = self._plan.layers[index]
         entries = scan.entries if scan is not None else ()
         if scan is None:
@@ -188,6 +191,7 @@ class _Assembler:
         )
         self._layers.append(layer)
         self._captured.append(scan.captured if scan is not None else {})
+        self._prepared.append(prepared)
         if self._on_layer is not None:
             self._on_layer(layer)
 
@@ -207,5 +211,9 @@ class _Assembler:
             warnings=tuple(warnings),
         )
         return ReadResult(
-            image, self._merger.filesystem(), tuple(self._changes), tuple(self._captured)
+            image,
+            self._merger.filesystem(),
+            tuple(self._changes),
+            tuple(self._captured),
+            tuple(self._prepared),
         )

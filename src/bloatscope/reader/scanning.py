@@ -13,10 +13,11 @@ from bloatscope.model.layer import Compression
 from bloatscope.progress import ProgressObserver
 from bloatscope.reader.compression import estimate_decoded_size, sniff
 from bloatscope.reader.layer import Capture, LayerScan, scan_layer
+from bloatscope.reader.prepared import NOT_PREPARED, PreparedFiles
 from bloatscope.sources.base import BlobRef
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 # Below this many blob bytes, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 64 << 20
@@ -47,9 +48,14 @@ def scan_in_order(
     streamed: bool,
     progress: ProgressObserver,
     capture: Capture | None = None,
-) -> Iterator[LayerScan | None]:
+) -> Iterator[tuple[LayerScan | None, PreparedFiles]]:
     """Scans each distinct blob once (a diff_id can repeat), largest first across worker
-    processes, and yields the scans in layer order as soon as each is ready."""
+    processes, and yields the scans in layer order as soon as each is ready.
+
+    With worker processes, each scan's captured files also go back to the pool for the
+    capture's ``prepare``, which then runs while the caller merges layers; the pool is left to
+    finish those tasks on its own. In-process scans are not prepared: on a small image the
+    caller's own parsing costs less than a round trip."""
     unique: dict[tuple[str, int], BlobRef] = {}
     for ref in refs:
         if ref is not None:
@@ -74,25 +80,45 @@ def scan_in_order(
 
         context = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(max_workers=min(workers, len(ordered)), mp_context=context)
+        prepared: dict[tuple[str, int], PreparedFiles] = {}
+        finished = False
         try:
             futures = {key: pool.submit(scan, ref) for key, ref in ordered}
             for key, future in futures.items():
                 future.add_done_callback(_advance_by(progress, unique[key].size))
             for ref in refs:
-                yield futures[(ref.path, ref.offset)].result() if ref is not None else None
-        finally:  # on an error, scans not yet started are dropped rather than awaited
-            pool.shutdown(wait=True, cancel_futures=True)
+                if ref is None:
+                    yield None, NOT_PREPARED
+                    continue
+                key = (ref.path, ref.offset)
+                done_scan = futures[key].result()
+                if key not in prepared:
+                    prepared[key] = _submit_prepare(pool, capture, done_scan)
+                yield done_scan, prepared[key]
+            finished = True
+        finally:
+            # on an error, scans not yet started are dropped rather than awaited; otherwise
+            # the prepare tasks finish while the caller goes on
+            pool.shutdown(wait=not finished, cancel_futures=not finished)
     else:
         for ref in refs:
             if ref is None:
-                yield None
+                yield None, NOT_PREPARED
                 continue
             key = (ref.path, ref.offset)
             if key not in done:
                 done[key] = scan(ref)
                 progress.advance(ref.size)
-            yield done[key]
+            yield done[key], NOT_PREPARED
     progress.finish()
+
+
+def _submit_prepare(
+    pool: ProcessPoolExecutor, capture: Capture | None, scan: LayerScan
+) -> PreparedFiles:
+    if capture is None or capture.prepare is None or not scan.captured:
+        return NOT_PREPARED
+    return PreparedFiles(pool.submit(capture.prepare, scan.captured))
 
 
 def _schedule(

@@ -109,12 +109,18 @@ class Capture:
     slash), up to ``limit`` bytes each. A regex search on each of 87,000 names costs a second,
     so only names that end with one of ``suffixes``, or sit directly in a directory whose path
     ends with one of ``directories`` (``/dpkg/status.d``), are searched at all: two
-    ``endswith`` calls in C. Both empty: every name is searched."""
+    ``endswith`` calls in C. Both empty: every name is searched.
+
+    ``prepare``, when given, turns one layer's captured files into values worth computing
+    early (parsed file lists, say): it runs in a worker process while the main process merges
+    layers (see reader.prepared). It must be picklable (a module-level function, or a partial
+    of one) and must not raise on bad bytes: it leaves such files out."""
 
     pattern: re.Pattern[bytes]
     limit: int
     suffixes: tuple[bytes, ...] = ()
     directories: tuple[bytes, ...] = ()
+    prepare: Callable[[dict[str, bytes]], dict[str, object]] | None = None
 
     @property
     def filtered(self) -> bool:
