@@ -7,22 +7,32 @@ was wrong, with one line on stderr; 3 an internal error (a bug: please report it
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import gc
 import io
 import os
 import traceback
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, assert_never
+from collections.abc import Sequence
+from typing import assert_never
 
 from rich.console import Console
 
 from bloatscope import __version__
 from bloatscope.api import AnalyzeOptions, analyze
+from bloatscope.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    image_arguments,
+    positive_argument,
+    progress_display,
+    sample_reference,
+    size_argument,
+    write_output,
+)
 from bloatscope.errors import BloatscopeError
 from bloatscope.model.package import Ecosystem
-from bloatscope.progress import NullProgress, ProgressObserver
 from bloatscope.reader.image_reader import ReadOptions, read_image
 from bloatscope.render.base import OutputFormat
 from bloatscope.render.dive_json import DiveJsonRenderer
@@ -30,62 +40,6 @@ from bloatscope.render.history import history_json, history_table
 from bloatscope.render.json_report import JsonRenderer
 from bloatscope.render.packages import packages_json, packages_view, removal_view
 from bloatscope.render.text import TextRenderer, safe, title_line
-
-if TYPE_CHECKING:
-    from rich.progress import TaskID
-
-EXIT_OK, EXIT_GATE_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-REFERENCE_HELP = (
-    "image to read: docker-archive:PATH, oci-archive:PATH, oci-dir:PATH, or a bare path "
-    "(sniffed; a gzip- or zstd-compressed tar is accepted). PATH:TAG picks one image from an "
-    "archive that holds several. Default: the sample image shipped with bloatscope"
-)
-
-
-class RichProgress:
-    """Draws the core's progress on stderr; transient, so it leaves no trace in logs."""
-
-    def __init__(self, console: Console) -> None:
-        from rich.progress import (  # noqa: PLC0415 - only on a terminal
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
-        self._task: TaskID | None = None
-        self._progress.start()
-
-    def start(self, label: str, total: int) -> None:
-        self.finish()
-        self._task = self._progress.add_task(label, total=total)
-
-    def advance(self, amount: int) -> None:
-        if self._task is not None:
-            self._progress.advance(self._task, amount)
-
-    def finish(self) -> None:
-        if self._task is not None:
-            self._progress.remove_task(self._task)
-            self._task = None
-
-    def close(self) -> None:
-        self.finish()
-        self._progress.stop()
-
-
-def sample_reference() -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample", "sample.oci.tar")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read an image and report its layers, its largest files and directories, "
         "bloatscope's reclaimable bytes and dive's efficiency numbers.",
     )
-    _image_arguments(analyze_cmd)
+    image_arguments(analyze_cmd)
     analyze_cmd.add_argument(
         "--format",
         "-f",
@@ -122,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze_cmd.add_argument(
         "--min-bytes",
-        type=_size,
+        type=size_argument,
         default=10_000,
         metavar="SIZE",
         help="leave out findings smaller than SIZE (bytes, or with kB/MB/GB/KiB/MiB/GiB; "
@@ -130,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze_cmd.add_argument(
         "--model-size",
-        type=_size,
+        type=size_argument,
         default=50_000_000,
         metavar="SIZE",
         help="report model weight files (.safetensors, .bin, .pt, .onnx, .gguf, ...) of SIZE "
@@ -148,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze_cmd.add_argument(
         "--top",
-        type=_positive,
+        type=positive_argument,
         default=10,
         metavar="N",
         help="rows in the largest-paths and waste tables (default 10)",
@@ -162,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         "installed it, and for top-level packages the exclusive bytes (what uninstalling it "
         "with every dependency nothing else needs would free).",
     )
-    _image_arguments(packages_cmd)
+    image_arguments(packages_cmd)
     packages_cmd.add_argument(
         "--what-if-remove",
         metavar="NAMES",
@@ -176,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only these ecosystems (repeatable)",
     )
     packages_cmd.add_argument(
-        "--top", type=_positive, metavar="N", help="only the N largest of each ecosystem"
+        "--top", type=positive_argument, metavar="N", help="only the N largest of each ecosystem"
     )
     packages_cmd.add_argument(
         "--dev-only", action="store_true", help="only development tools (tests, linters, ...)"
@@ -191,99 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="show build steps newest first, like docker history",
         description="Show the image's history, newest first.",
     )
-    _image_arguments(history_cmd)
+    image_arguments(history_cmd)
     history_cmd.add_argument("--no-trunc", action="store_true", help="do not truncate commands")
     history_cmd.add_argument("--format", "-f", choices=["text", "json"], default="text")
     return parser
-
-
-def _image_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("image", nargs="?", metavar="IMAGE", help=REFERENCE_HELP)
-    parser.add_argument(
-        "--platform",
-        metavar="OS/ARCH[/VARIANT]",
-        help="which image of a multi-platform index to read",
-    )
-    parser.add_argument(
-        "--verify",
-        action="store_true",
-        help="also check every layer's diff_id (sha256 of all its bytes)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=_positive,
-        default=0,
-        metavar="N",
-        help="processes that read layers (default: cores + 1 for compressed layers, one per "
-        "core for plain tars; 1 reads in-process)",
-    )
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress display")
-
-
-_SIZE_UNITS = {
-    "": 1,
-    "b": 1,
-    "kb": 10**3,
-    "mb": 10**6,
-    "gb": 10**9,
-    "kib": 1 << 10,
-    "mib": 1 << 20,
-    "gib": 1 << 30,
-}
-
-
-def _size(text: str) -> int:
-    """A byte count like ``50MB`` or ``1GiB`` (decimal and binary units, any case)."""
-    number = text.strip().rstrip("bBiIkKmMgG")
-    unit = text.strip()[len(number) :].lower()
-    try:
-        value = float(number)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size") from None
-    if unit not in _SIZE_UNITS or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size (try 10kB, 50MB or 1GiB)")
-    return int(value * _SIZE_UNITS[unit])
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-@contextlib.contextmanager
-def _progress(args: argparse.Namespace, stderr: Console) -> Iterator[ProgressObserver]:
-    if args.quiet or not stderr.is_terminal:
-        yield NullProgress()
-        return
-    display = RichProgress(stderr)
-    try:
-        yield display
-    finally:
-        display.close()
-
-
-def write_output(text: str, path: str | None, stdout: Console) -> None:
-    if path is None:
-        stdout.file.write(text)
-        stdout.file.flush()
-        return
-    import tempfile  # noqa: PLC0415 - only when writing a file
-
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".bloatscope-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
@@ -298,7 +163,7 @@ def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
         top=args.top,
         packages=not args.no_packages,
     )
-    with _progress(args, stderr) as progress:
+    with progress_display(args, stderr) as progress:
         report = analyze(reference, options, progress)
     output = OutputFormat(args.format)
     if output is OutputFormat.TEXT:
@@ -323,7 +188,7 @@ def run_packages(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
     options = AnalyzeOptions(
         platform=args.platform, verify=args.verify, workers=args.workers, findings=False
     )
-    with _progress(args, stderr) as progress:
+    with progress_display(args, stderr) as progress:
         report = analyze(reference, options, progress)
     inventory = report.packages
     assert inventory is not None  # packages=True is the default
@@ -358,7 +223,7 @@ def run_packages(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
 
 def run_history(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     reference = args.image or sample_reference()
-    with _progress(args, stderr) as progress:
+    with progress_display(args, stderr) as progress:
         result = read_image(
             reference, ReadOptions(args.platform, args.verify, args.workers), progress
         )

@@ -1,0 +1,159 @@
+"""What every command of the command line shares: exit codes, image arguments, size and count
+arguments, the progress display and atomic output files."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from bloatscope.progress import NullProgress, ProgressObserver
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+EXIT_OK, EXIT_GATE_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+REFERENCE_HELP = (
+    "image to read: docker-archive:PATH, oci-archive:PATH, oci-dir:PATH, or a bare path "
+    "(sniffed; a gzip- or zstd-compressed tar is accepted). PATH:TAG picks one image from an "
+    "archive that holds several. Default: the sample image shipped with bloatscope"
+)
+
+
+class RichProgress:
+    """Draws the core's progress on stderr; transient, so it leaves no trace in logs."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import (  # noqa: PLC0415 - only on a terminal
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task: TaskID | None = None
+        self._progress.start()
+
+    def start(self, label: str, total: int) -> None:
+        self.finish()
+        self._task = self._progress.add_task(label, total=total)
+
+    def advance(self, amount: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, amount)
+
+    def finish(self) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+            self._task = None
+
+    def close(self) -> None:
+        self.finish()
+        self._progress.stop()
+
+
+def sample_reference() -> str:
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample", "sample.oci.tar")
+
+
+def image_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("image", nargs="?", metavar="IMAGE", help=REFERENCE_HELP)
+    parser.add_argument(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        help="which image of a multi-platform index to read",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="also check every layer's diff_id (sha256 of all its bytes)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_argument,
+        default=0,
+        metavar="N",
+        help="processes that read layers (default: cores + 1 for compressed layers, one per "
+        "core for plain tars; 1 reads in-process)",
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+
+
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "kib": 1 << 10,
+    "mib": 1 << 20,
+    "gib": 1 << 30,
+}
+
+
+def size_argument(text: str) -> int:
+    """A byte count like ``50MB`` or ``1GiB`` (decimal and binary units, any case)."""
+    number = text.strip().rstrip("bBiIkKmMgG")
+    unit = text.strip()[len(number) :].lower()
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size") from None
+    if unit not in _SIZE_UNITS or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (try 10kB, 50MB or 1GiB)")
+    return int(value * _SIZE_UNITS[unit])
+
+
+def positive_argument(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+@contextlib.contextmanager
+def progress_display(args: argparse.Namespace, stderr: Console) -> Iterator[ProgressObserver]:
+    if args.quiet or not stderr.is_terminal:
+        yield NullProgress()
+        return
+    display = RichProgress(stderr)
+    try:
+        yield display
+    finally:
+        display.close()
+
+
+def write_output(text: str, path: str | None, stdout: Console) -> None:
+    if path is None:
+        stdout.file.write(text)
+        stdout.file.flush()
+        return
+    import tempfile  # noqa: PLC0415 - only when writing a file
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".bloatscope-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
