@@ -55,3 +55,11 @@ class Rule(ABC):
     @abstractmethod
     def check(self, context: LintContext) -> Iterator[Violation]:
         """Every place this rule is broken, in file order."""
+
+    def measure(
+        self, violation: Violation, context: LintContext
+    ) -> tuple[int | None, int | None] | None:
+        """(bytes, layer) for a violation whose cost is not simply its cause's findings in
+        the layer its instruction made (a RUN that deletes what earlier layers added, say);
+        None: the linter's own pricing applies."""
+        return None
