@@ -1,0 +1,1 @@
+"""The size lint rules."""
