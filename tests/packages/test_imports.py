@@ -279,6 +279,7 @@ def test_requirements_are_needed_by_import_dependency_extra_or_keeper(
     }
     assert needed["protobuf"].trigger == "google.protobuf.message"
     assert needed["openpyxl"].via_extra == "pandas[excel]"
+    assert [item.name for item in result.only_optional] == ["openpyxl"]
     assert "pandas[excel]" in needed["openpyxl"].reason
     assert needed["packaging"].reason == "base-tool requires it and stays installed"
     # pandas[test] names pytest, but a development extra keeps nothing
@@ -357,6 +358,8 @@ def test_naive_bert_needs_transformers_and_torch_and_not_its_dev_and_plot_stack(
     )
     assert needed["pillow"].via_extra == "transformers[vision]"
     assert needed["scikit-learn"].via_extra == "transformers[sklearn]"
+    # kept only by optional extras, torch apart (the backend transformers runs on)
+    assert {item.name for item in result.only_optional} == {"pillow", "scikit-learn", "requests"}
 
     # independently: nothing unused holds the transformers package, nothing the transformers
     # package hard-requires is unused or removed, and the torch its extra names stays

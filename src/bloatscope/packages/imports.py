@@ -100,7 +100,26 @@ class UnusedRequirements:
     def freed_bytes(self) -> int:
         return self.removal.freed_bytes
 
+    @property
+    def only_optional(self) -> tuple[NeededRequirement, ...]:
+        """Needed requirements that only an optional extra keeps, other than a machine
+        learning backend: ``transformers[vision]`` keeps pillow, yet a text classifier never
+        loads an image. Libraries do import their backend (torch for transformers) without
+        requiring it, so those stay needed; the rest is a guess the user has to confirm, and
+        a fix offers them as a suggestion only."""
+        return tuple(
+            item
+            for item in self.needed
+            if item.how is Need.OPTIONAL
+            and canonical(requirement_name(item.name) or item.name) not in ML_BACKENDS
+        )
 
+
+# Deep learning frameworks libraries run on without requiring them (transformers, diffusers,
+# sentence-transformers import whichever is installed).
+ML_BACKENDS = frozenset(
+    {"torch", "tensorflow", "tensorflow-cpu", "tf-keras", "keras", "jax", "jaxlib", "flax"}
+)
 _WHEEL_SUFFIX = ".whl"
 _NAME_AT_START = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 

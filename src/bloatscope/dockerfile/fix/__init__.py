@@ -1,0 +1,1 @@
+"""``bloatscope fix``: rewriting a Dockerfile so the image it builds is smaller."""
