@@ -138,15 +138,23 @@ def _install_directories(context: FixContext, builds: Iterable[Instruction]) -> 
 
 
 def _full_base_bytes(context: FixContext) -> int | None:
-    """What the slim base and the builder keep out: the full base's extra packages and the
-    build tools in it (the analysis' full-base and Debian dev-tool findings)."""
-    report = context.report
-    if report is None:
+    """What the slim base and the builder keep out: in the base image's layers (those no
+    instruction of the final stage made), its build tools and the packages a slim variant
+    leaves out (the analysis' Debian dev-tool and full-base findings), and the package
+    caches its own build left behind."""
+    report, layers = context.report, context.layers
+    if report is None or layers is None:
         return None
+    made = set(layers.values())
     return sum(
         f.bytes
         for f in report.findings
-        if f.cause == "full-base" or (f.cause == "dev-packages" and f.group == "dpkg")
+        if f.layer is not None
+        and f.layer not in made
+        and (
+            f.cause in ("full-base", "package-cache")
+            or (f.cause == "dev-packages" and f.group == "dpkg")
+        )
     )
 
 
