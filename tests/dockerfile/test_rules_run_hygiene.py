@@ -1,0 +1,338 @@
+"""BS121 (chmod/chown after COPY), BS122 (rm of what an earlier layer added) and BS141 (build
+tools in the image): cases that break them, look-alikes that do not, and with a real image
+the bytes each violation is priced at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import dockerfile as buildkit
+from bloatscope.api import AnalyzeOptions, analyze
+from bloatscope.dockerfile.base import LintContext, Rule
+from bloatscope.dockerfile.lint import lint as lint_with_image
+from bloatscope.dockerfile.rules.run_hygiene import (
+    BuildToolsInFinalStage,
+    ChmodAfterCopy,
+    DeletesEarlierLayer,
+)
+from bloatscope.model.dockerfile import Dockerfile, Heredoc, Instruction, Stage
+from synth import Image, Layer, write_skopeo_archive
+
+
+def parse(text: str) -> Dockerfile:
+    """The model built by hand from BuildKit's parse (until the project's parser lands)."""
+    stages: list[Stage] = []
+    for command in buildkit.parse_string(text):
+        strip = bool(command.value) and command.value[0].startswith("<<-")
+        instruction = Instruction(
+            keyword=command.cmd.upper(),
+            flags=tuple(command.flags),
+            arguments=tuple(command.value),
+            original=command.original,
+            line=command.start_line,
+            end_line=command.end_line,
+            column=1,
+            stage=len(stages) - (command.cmd.upper() != "FROM"),
+            exec_form=command.json,
+            heredocs=tuple(Heredoc(h.name, h.content, True, strip) for h in command.heredocs),
+        )
+        if instruction.keyword == "FROM":
+            base, *rest = command.value
+            name = rest[1].lower() if len(rest) == 2 else None
+            parent = next((s.index for s in stages if s.name == base.lower()), None)
+            stages.append(Stage(len(stages), name, base, parent, None, (instruction,)))
+        else:
+            last = stages[-1]
+            stages[-1] = Stage(
+                last.index,
+                last.name,
+                last.base,
+                last.base_stage,
+                None,
+                (*last.instructions, instruction),
+            )
+    return Dockerfile("Dockerfile", text, {}, (), tuple(stages))
+
+
+def case(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def spots(text: str, rule: type[Rule]) -> list[tuple[int, str]]:
+    """Each violation's line, and the text from its column on (its command)."""
+    lines = text.split("\n")
+    found = rule().check(LintContext(parse(text), None))
+    return [(v.line, lines[v.line - 1][v.column - 1 :]) for v in found]
+
+
+def starting(found: list[tuple[int, str]], expected: list[tuple[int, str]]) -> bool:
+    """Whether the violations are on the expected lines, at text that starts as expected."""
+    return len(found) == len(expected) and all(
+        line == want_line and at.startswith(want)
+        for (line, at), (want_line, want) in zip(found, expected, strict=True)
+    )
+
+
+_PY = "FROM python:3.12-slim"
+
+CHMOD = [
+    (
+        case(
+            _PY, "COPY entrypoint.sh /usr/local/bin/", "RUN chmod +x /usr/local/bin/entrypoint.sh"
+        ),
+        [(3, "chmod +x /usr/local/bin/entrypoint.sh")],
+    ),
+    (
+        case(_PY, "COPY . /app", "RUN pip install x && chown -R app:app /app"),
+        [(3, "chown -R app:app /app")],
+    ),
+    (case(_PY, "WORKDIR /app", "COPY . .", "RUN chmod 755 run.sh"), [(4, "chmod 755 run.sh")]),
+    (case(_PY, "COPY app.py /srv/app/app.py", "RUN chgrp -R web /srv"), [(3, "chgrp -R web /srv")]),
+    (case(_PY, "COPY run.sh /opt/", "RUN chmod -x /opt/*.sh"), [(3, "chmod -x /opt/*.sh")]),
+    (
+        case(_PY, "COPY --chown=app . /app", "RUN cd /app && \\", "    chmod -R g+w data"),
+        [(4, "chmod -R g+w data")],
+    ),
+    # the stage the final one is built FROM is in the image
+    (
+        case(f"{_PY} AS base", "COPY . /app", "FROM base", "RUN chown -R app /app"),
+        [(4, "chown -R app /app")],
+    ),
+]
+CHMOD_CLEAN = [
+    case(_PY, "COPY . /app", "RUN chmod +x /usr/local/bin/tool"),
+    case(_PY, "COPY . /app", "RUN chmod 755 /app"),  # the directory's own mode: no bytes
+    case(_PY, "RUN curl -o /usr/local/bin/x https://x/x && chmod +x /usr/local/bin/x"),
+    case(_PY, "RUN chmod +x /app/run.sh", "COPY run.sh /app/run.sh"),
+    case(_PY, "COPY . /app", "RUN echo chmod -R 777 /app"),
+    case(_PY, "COPY rootfs/ /", "RUN chmod +x /usr/local/bin/x"),
+    case(
+        f"{_PY} AS build",
+        "COPY . /src",
+        "RUN chmod -R +x /src",
+        _PY,
+        "COPY --from=build /src/out /o",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CHMOD)
+def test_chmod_after_copy(text: str, expected: list[tuple[int, str]]) -> None:
+    assert starting(spots(text, ChmodAfterCopy), expected)
+
+
+@pytest.mark.parametrize("text", CHMOD_CLEAN)
+def test_chmod_of_what_no_copy_added(text: str) -> None:
+    assert spots(text, ChmodAfterCopy) == []
+
+
+def test_chmod_fix_sets_the_mode_on_the_copy() -> None:
+    (chmod,) = ChmodAfterCopy().check(LintContext(parse(CHMOD[2][0]), None))
+    assert chmod.cause == "metadata-only"
+    assert "COPY --chmod=755" in chmod.fix and "line 3" in chmod.fix
+    (chown,) = ChmodAfterCopy().check(LintContext(parse(CHMOD[1][0]), None))
+    assert "COPY --chown=app:app" in chown.fix
+
+
+DELETES = [
+    (case(_PY, "COPY . /app", "RUN rm -rf /app/tests"), [(3, "rm -rf /app/tests")]),
+    (
+        case(
+            _PY, "ADD https://x.org/y.tar.gz /tmp/", "RUN tar xzf /tmp/y.tar.gz && rm /tmp/y.tar.gz"
+        ),
+        [(3, "rm /tmp/y.tar.gz")],
+    ),
+    (
+        case(_PY, "RUN curl -fsSLo /tmp/x.tgz https://x.org/x.tgz", "RUN rm -f /tmp/x.tgz"),
+        [(3, "rm -f /tmp/x.tgz")],
+    ),
+    (
+        case(
+            _PY,
+            "WORKDIR /tmp",
+            "RUN wget https://x.org/pkg.deb",
+            "RUN dpkg -i pkg.deb && rm pkg.deb",
+        ),
+        [(4, "rm pkg.deb")],
+    ),
+    (
+        case(_PY, "RUN git clone --depth 1 https://g.com/a/b.git /src/b", "RUN rm -rf /src/b/.git"),
+        [(3, "rm -rf /src/b/.git")],
+    ),
+    (case(_PY, "RUN apt-get update", "RUN rm -rf /var/lib/apt/lists/*"), [(3, "rm -rf /var/lib")]),
+    (case(_PY, "RUN pip install x", "RUN rm -rf ~/.cache/pip"), [(3, "rm -rf ~/.cache/pip")]),
+    (case(_PY, "RUN echo hi > /tmp/big.txt", "RUN find /tmp -name '*.txt' -delete"), [(3, "find")]),
+    (
+        case(_PY, "COPY a.whl b.whl /w/", "RUN pip install /w/*.whl && rm -rf /w"),
+        [(3, "rm -rf /w")],
+    ),
+]
+DELETES_CLEAN = [
+    case(_PY, "RUN curl -fsSLo /tmp/x.tgz https://x.org/x.tgz && rm /tmp/x.tgz"),
+    case(
+        _PY,
+        "RUN --mount=type=tmpfs,target=/tmp curl -o /tmp/x.tgz https://x",
+        "RUN rm -f /tmp/x.tgz",
+    ),
+    case(_PY, "RUN rm -rf /usr/share/doc /usr/share/man"),  # the base image's: nothing we know of
+    case(_PY, "COPY . /app", "RUN echo rm -rf /app # rm -rf /app"),
+    case(_PY, "COPY app.py /usr/local/bin/", "RUN rm /usr/local/bin/pip3"),
+    case(
+        _PY,
+        "RUN --mount=type=cache,target=/root/.cache/pip pip install x",
+        "RUN rm -rf ~/.cache/pip",
+    ),
+    case(_PY, "RUN pip install --no-cache-dir x", "RUN rm -rf /root/.cache/pip"),
+    case(
+        f"{_PY} AS build", "COPY . /src", "RUN rm -rf /src/tests", _PY, "COPY --from=build /src /s"
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DELETES)
+def test_rm_of_what_an_earlier_layer_added(text: str, expected: list[tuple[int, str]]) -> None:
+    assert starting(spots(text, DeletesEarlierLayer), expected)
+
+
+@pytest.mark.parametrize("text", DELETES_CLEAN)
+def test_rm_in_the_same_layer_or_of_what_no_instruction_added(text: str) -> None:
+    assert spots(text, DeletesEarlierLayer) == []
+
+
+def test_what_is_deleted_once_is_not_deleted_again() -> None:
+    text = case(_PY, "COPY a /a", "RUN rm -rf /a", "RUN rm -rf /a")
+    assert starting(spots(text, DeletesEarlierLayer), [(3, "rm -rf /a")])
+
+
+def test_rm_message_names_what_and_where() -> None:
+    (found,) = DeletesEarlierLayer().check(LintContext(parse(DELETES[0][0]), None))
+    assert found.cause == "deleted"
+    assert "/app/tests" in found.message and "COPY at line 2" in found.message
+    assert ".dockerignore" in found.fix
+    (cache,) = DeletesEarlierLayer().check(LintContext(parse(DELETES[5][0]), None))
+    assert "--mount=type=cache,target=/var/lib/apt/lists" in cache.fix and "line 2" in cache.fix
+
+
+TOOLS = [
+    (
+        case(_PY, "RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev"),
+        [(2, "apt-get install")],
+        "gcc, libpq-dev",
+    ),
+    (
+        case("FROM alpine:3", "RUN apk add --no-cache build-base linux-headers"),
+        [(2, "apk")],
+        "build-base",
+    ),
+    (case("FROM fedora:40", "RUN dnf install -y gcc-c++ python3-devel make"), [(2, "dnf")], "make"),
+    (
+        case(_PY, "RUN apt-get install -y g++-12=12.2.0-14 git"),
+        [(2, "apt-get")],
+        "g++-12=12.2.0-14, git",
+    ),
+    # purged in a later RUN: still in this one's layer
+    (case(_PY, "RUN apt-get install -y gcc", "RUN apt-get purge -y gcc"), [(2, "apt-get")], "gcc"),
+    (
+        case(f"{_PY} AS base", "RUN apt-get install -y cmake", "FROM base"),
+        [(2, "apt-get")],
+        "cmake",
+    ),
+]
+TOOLS_CLEAN = [
+    case(_PY, "RUN apt-get install -y --no-install-recommends libpq5 curl"),
+    case(_PY, "RUN apt-get install -y gcc && pip install x && apt-get purge -y --auto-remove gcc"),
+    case(
+        "FROM alpine:3",
+        "RUN apk add --virtual .deps gcc musl-dev && pip install x && apk del .deps",
+    ),
+    case("FROM alpine:3", "RUN apk add -t .deps gcc && make && apk del .deps"),
+    case(
+        f"{_PY} AS build", "RUN apt-get install -y build-essential", _PY, "COPY --from=build /o /o"
+    ),
+    case(_PY, "RUN echo apt-get install gcc && apt-get install -y $BUILD_DEPS"),
+    case(_PY, "RUN apt-get remove -y gcc"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "named"), TOOLS)
+def test_build_tools_installed_into_the_image(
+    text: str, expected: list[tuple[int, str]], named: str
+) -> None:
+    assert starting(spots(text, BuildToolsInFinalStage), expected)
+    (violation,) = BuildToolsInFinalStage().check(LintContext(parse(text), None))
+    assert named in violation.message
+
+
+@pytest.mark.parametrize("text", TOOLS_CLEAN)
+def test_build_tools_removed_in_the_same_run_or_kept_in_a_build_stage(text: str) -> None:
+    assert spots(text, BuildToolsInFinalStage) == []
+
+
+def test_build_tools_priced_as_debian_dev_packages_only_for_apt() -> None:
+    (apt,) = BuildToolsInFinalStage().check(LintContext(parse(TOOLS[0][0]), None))
+    assert (apt.cause, apt.group) == ("dev-packages", "dpkg")
+    (apk,) = BuildToolsInFinalStage().check(LintContext(parse(TOOLS[1][0]), None))
+    assert (apk.cause, apk.group) == (None, None)  # the analysis names Debian's tools only
+
+
+_DOCKERFILE = case(
+    "FROM base",
+    "COPY . /app",
+    "RUN chmod +x /app/run.sh /app/tool && rm -rf /app/tests && chmod 600 /app/data/secret",
+)
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """An image built the way _DOCKERFILE says: the chmods re-ship three copied files and the
+    rm hides two."""
+    base = Layer().dir("bin").file("bin/sh", b"s" * 100)
+    copied = (
+        Layer()
+        .dir("app")
+        .file("app/run.sh", b"r" * 3000)
+        .file("app/tool", b"t" * 7000)
+        .dir("app/data")
+        .file("app/data/secret", b"k" * 11000)
+        .dir("app/tests")
+        .file("app/tests/a.py", b"a" * 20000)
+        .file("app/tests/b.py", b"b" * 50000)
+    )
+    run = (
+        Layer()
+        .file("app/run.sh", b"r" * 3000, mode=0o755)
+        .file("app/tool", b"t" * 7000, mode=0o755)
+        .file("app/data/secret", b"k" * 11000, mode=0o600)
+        .whiteout("app/tests")
+    )
+    image = Image(
+        [base.build(), copied.build(), run.build()],
+        history=[
+            {"created_by": "ADD rootfs.tar / # buildkit"},
+            {"created_by": "COPY . /app # buildkit"},
+            {"created_by": "RUN chmod ... # buildkit"},
+        ],
+    )
+    path = write_skopeo_archive(Path(tmp_path_factory.mktemp("image")) / "image.tar", image)
+    return analyze(str(path), AnalyzeOptions(min_finding_bytes=0, packages=False))
+
+
+def test_violations_are_priced_with_the_shadowed_bytes_of_their_own_command(
+    measured: object,
+) -> None:
+    rules = [ChmodAfterCopy(), DeletesEarlierLayer()]
+    findings = lint_with_image(
+        parse(_DOCKERFILE),
+        rules,
+        report=measured,
+        layers={2: 1, 3: 2},  # type: ignore[arg-type]
+    )
+    run_line = _DOCKERFILE.split("\n")[2]
+    priced = {(f.rule, run_line[f.column - 1 :][:8]): (f.bytes, f.layer) for f in findings}
+    assert priced == {
+        ("BS121", "chmod +x"): (3000 + 7000, 1),  # its two files, shipped by the COPY's layer
+        ("BS122", "rm -rf /"): (20000 + 50000, 1),
+        ("BS121", "chmod 60"): (11000, 1),
+    }
