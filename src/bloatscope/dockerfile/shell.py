@@ -531,10 +531,21 @@ def run_script(dockerfile: Dockerfile, instruction: Instruction) -> RunScript:
     """The commands a RUN runs, placed in ``dockerfile.text``. Heredoc bodies count when the
     shell runs them (``RUN <<EOF``, ``RUN bash <<EOF``), not when they are a command's input
     (``RUN cat <<EOF > file``) or name another interpreter (``#!/usr/bin/env python3``)."""
-    return _run_script(dockerfile.text, dockerfile.directives.get("escape", "\\"), instruction)
+    escape = dockerfile.directives.get("escape", "\\")
+    known = _scripts(dockerfile.text, escape)  # every rule asks for the same RUNs
+    script = known.get(instruction)
+    if script is None:
+        script = known[instruction] = _run_script(dockerfile.text, escape, instruction)
+    return script
 
 
-@functools.lru_cache(maxsize=1024)  # every rule asks for the same RUNs
+@functools.lru_cache(maxsize=2)
+def _scripts(text: str, escape: str) -> dict[Instruction, RunScript]:
+    """The RUNs of one Dockerfile split so far; only the latest Dockerfiles are kept."""
+    del text, escape  # the cache's key
+    return {}
+
+
 def _run_script(text: str, escape: str, instruction: Instruction) -> RunScript:
     here = ((instruction.line, instruction.column),)
     if instruction.exec_form:

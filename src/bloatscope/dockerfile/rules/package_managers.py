@@ -22,6 +22,7 @@ from bloatscope.dockerfile.base import LintContext, Rule, Violation
 from bloatscope.dockerfile.shell import Command, RunScript, run_script
 from bloatscope.model.dockerfile import Dockerfile, Instruction, Stage
 
+MAX_COMMANDS = 2000
 _GLOB = re.compile(r"[*?\[]")
 _HOME = re.compile(r"^(?:~|\$HOME|\$\{HOME\}|/root|/home/[^/]+)(?=/|$)")
 
@@ -104,10 +105,11 @@ def run_step(dockerfile: Dockerfile, step: Step) -> RunStep:
 
 def calls(step: RunStep) -> list[Call]:
     """The RUN's commands with the directory ``cd`` left them in and the variables exported
-    before them (a subshell's ``cd`` is taken to last: the script is not run)."""
+    before them (a subshell's ``cd`` is taken to last: the script is not run). Only the first
+    ``MAX_COMMANDS``: no real RUN has that many, and the rules stay fast on a hostile one."""
     found: list[Call] = []
     cwd, env = step.workdir, dict(step.env)
-    for index, command in enumerate(step.script.commands):
+    for index, command in enumerate(step.script.commands[:MAX_COMMANDS]):
         own = {**env, **dict(command.assignments)} if command.assignments else env
         found.append(Call(command, index, cwd, own))
         if command.program == "cd":
@@ -230,16 +232,34 @@ def _finds_rm(args: tuple[str, ...]) -> bool:
     )
 
 
-def clears(calls_after: Iterable[Call], directories: Iterable[str]) -> bool:
-    """Whether one of the commands deletes one of the directories (or all its content);
-    home directories compared as ``~``."""
-    wanted = [home_form(directory) for directory in directories]
-    return any(
-        covers(home_form(target), directory)
-        for call in calls_after
-        for target in removed(call)
-        for directory in wanted
-    )
+class Removals:
+    """The paths a run of commands deletes, asked about one directory at a time in time that
+    grows with the directory's depth (home directories compared as ``~``). Globs are matched
+    one by one; past the first hundred they are not kept."""
+
+    def __init__(self) -> None:
+        self._paths: set[str] = set()
+        self._globs: list[str] = []
+
+    def add(self, call: Call) -> None:
+        for target in map(home_form, removed(call)):
+            if not _GLOB.search(target):
+                self._paths.add(target)
+            elif len(self._globs) < 100 and target not in self._globs:
+                self._globs.append(target)
+
+    def clear(self, directories: Iterable[str]) -> bool:
+        """Whether one of the directories (or all its content) is deleted."""
+        for directory in map(home_form, directories):
+            probe = directory
+            while probe:
+                if probe in self._paths:
+                    return True
+                parent = posixpath.dirname(probe)
+                probe = "" if parent == probe else parent
+            if "/" in self._paths or any(covers(glob, directory) for glob in self._globs):
+                return True
+        return False
 
 
 def mounted(step: RunStep, directories: Iterable[str]) -> bool:
@@ -349,19 +369,19 @@ class _CacheRule(RunRule):
         """What the first offending command leaves behind."""
 
     def check_run(self, step: RunStep) -> Iterator[Violation]:
-        found = calls(step)
         offending = []
-        for call in found:
-            if not self.fills(call):
-                continue
-            caches = self.caches(call)
-            later = found[call.index + 1 :]
-            cleaned = any(self.cleans(other.command) for other in later)
-            if not (cleaned or mounted(step, caches) or clears(later, caches)):
-                offending.append(call)
+        cleaned = False  # by a command after the one looked at: the walk goes backwards
+        removals = Removals()
+        for call in reversed(calls(step)):
+            if self.fills(call):
+                caches = self.caches(call)
+                if not (cleaned or mounted(step, caches) or removals.clear(caches)):
+                    offending.append(call)
+            cleaned |= self.cleans(call.command)
+            removals.add(call)
         if offending:
             more = len(offending) - 1
-            command = offending[0].command
+            command = offending[-1].command
             yield violation(
                 step,
                 command,

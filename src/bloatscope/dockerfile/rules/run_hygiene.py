@@ -85,6 +85,62 @@ def added_by_copy(step: Step) -> list[_Added]:
     return [_Added(path, instruction.line, instruction.keyword, d) for path, d in found.items()]
 
 
+class _Additions:
+    """What instructions added, found from a path in time that grows with its depth, not
+    with how much was added: a Dockerfile of many COPYs and many rm's stays linear."""
+
+    def __init__(self) -> None:
+        self._items: list[_Added] = []
+        self._gone: set[int] = set()
+        self._at: dict[str, list[int]] = {}
+        self._within: dict[str, list[int]] = {}  # a directory: the items at or below it
+
+    def add(self, item: _Added) -> None:
+        index = len(self._items)
+        self._items.append(item)
+        self._at.setdefault(item.path, []).append(index)
+        for directory in _lineage(item.path):
+            self._within.setdefault(directory, []).append(index)
+
+    def near(self, target: str) -> Iterator[_Added]:
+        """What a change to ``target`` (maybe a glob) may reach: the items it lies inside,
+        then those at or below where it starts (lazily: a caller may want only one)."""
+        start = literal_part(target)
+        seen: set[int] = set()
+        for directory in _lineage(start):
+            for index in self._at.get(directory, ()):
+                if index not in self._gone:
+                    seen.add(index)
+                    yield self._items[index]
+        for index in self._within.get(start, ()):
+            if index not in self._gone and index not in seen:
+                yield self._items[index]
+
+    def remove(self, target: str) -> None:
+        """Forget the items a deletion of ``target`` takes away whole."""
+        start = literal_part(target)
+        kept = []
+        for index in self._within.get(start, ()):
+            if index not in self._gone and covers(target, self._items[index].path):
+                self._gone.add(index)
+            elif index not in self._gone:
+                kept.append(index)
+        if start in self._within:
+            self._within[start] = kept  # each gone item is passed over once a list
+
+    def alive(self) -> list[_Added]:
+        return [item for index, item in enumerate(self._items) if index not in self._gone]
+
+
+def _lineage(path: str) -> list[str]:
+    """The path and each directory above it, up to /."""
+    found = [path]
+    while path not in ("/", ""):
+        path = posixpath.dirname(path)
+        found.append(path)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class _MetadataChange:
     verb: str  # chmod, chown, chgrp
@@ -151,18 +207,22 @@ class ChmodAfterCopy(Rule):
     title = "chmod or chown ships copied files a second time"
 
     def check(self, context: LintContext) -> Iterator[Violation]:
-        copies: list[_Added] = []
+        copies = _Additions()
         for step in steps(context.dockerfile):
             instruction = step.instruction
             if instruction.keyword in ("COPY", "ADD"):
-                copies += added_by_copy(step)
+                for item in added_by_copy(step):
+                    copies.add(item)
             elif instruction.keyword == "RUN":
                 run = run_step(context.dockerfile, step)
                 for call in calls(run):
                     change = metadata_change(call)
-                    hits = [c for c in copies if change and change.reaches(c)]
-                    if change and hits:
-                        yield _chmod_violation(run, call, change, hits[0])
+                    if change is None:
+                        continue
+                    near = (item for target in change.targets for item in copies.near(target))
+                    hit = next((item for item in near if change.reaches(item)), None)
+                    if hit is not None:
+                        yield _chmod_violation(run, call, change, hit)
 
     def measure(
         self, violation: Violation, context: LintContext
@@ -232,14 +292,14 @@ class DeletesEarlierLayer(Rule):
     title = "rm of what an earlier layer added: the bytes stay in the image"
 
     def check(self, context: LintContext) -> Iterator[Violation]:
-        added: list[_Added] = []
+        added = _Additions()
         for step in steps(context.dockerfile):
             instruction = step.instruction
             if instruction.keyword in ("COPY", "ADD"):
-                added += added_by_copy(step)
+                for item in added_by_copy(step):
+                    added.add(item)
             elif instruction.keyword == "RUN":
-                found, added = _deletions(run_step(context.dockerfile, step), added)
-                yield from found
+                yield from _deletions(run_step(context.dockerfile, step), added)
 
     def measure(
         self, violation: Violation, context: LintContext
@@ -251,23 +311,26 @@ class DeletesEarlierLayer(Rule):
         return _shadowed(violation, context, ShadowCause.DELETED, touches)
 
 
-def _deletions(run: RunStep, added: list[_Added]) -> tuple[list[Violation], list[_Added]]:
-    """The RUN's deletions of what earlier instructions added, and what is added after it."""
+def _deletions(run: RunStep, added: _Additions) -> list[Violation]:
+    """The RUN's deletions of what earlier instructions added; what the RUN leaves added
+    joins them."""
     mounts = mount_targets(run)  # what a RUN writes under any mount stays out of its layer
     found: list[Violation] = []
-    fresh: list[_Added] = []
+    fresh = _Additions()
     for call in calls(run):
         targets = removed(call)
-        if targets:
-            hits = [item for item in added if any(overlaps(t, item.path) for t in targets)]
-            if hits:
-                found.append(_rm_violation(run, call, targets, hits))
-            added = [item for item in added if not any(covers(t, item.path) for t in targets)]
-            fresh = [item for item in fresh if not any(covers(t, item.path) for t in targets)]
+        hits = [item for t in targets for item in added.near(t) if overlaps(t, item.path)]
+        if hits:
+            found.append(_rm_violation(run, call, targets, list(dict.fromkeys(hits))))
+        for target in targets:
+            added.remove(target)
+            fresh.remove(target)
         for path, how in created(run, call):
             if not any(covers(mount, path) for mount in mounts):
-                fresh.append(_Added(path, run.instruction.line, how))
-    return found, added + fresh
+                fresh.add(_Added(path, run.instruction.line, how))
+    for item in fresh.alive():
+        added.add(item)
+    return found
 
 
 def _rm_violation(
