@@ -782,16 +782,3 @@ def caches_filled(step: RunStep, call: Call) -> tuple[str, ...]:
         for directory in rule.caches(call)[:1]
         if not mounted(step, (directory,))
     )
-
-
-RULES: tuple[type[Rule], ...] = (
-    AptListsNotRemoved,
-    AptNoInstallRecommends,
-    PipCache,
-    NpmCache,
-    YarnCache,
-    ApkCache,
-    YumCleanup,
-    DnfCleanup,
-    ZypperCleanup,
-)

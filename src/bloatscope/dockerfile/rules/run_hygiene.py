@@ -552,6 +552,3 @@ def _tools_violation(
         cause="dev-packages" if ecosystem else None,
         group=ecosystem,
     )
-
-
-RULES: tuple[type[Rule], ...] = (ChmodAfterCopy, DeletesEarlierLayer, BuildToolsInFinalStage)
