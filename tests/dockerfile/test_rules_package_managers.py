@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import dockerfile as buildkit
 from bloatscope.dockerfile.base import LintContext, Rule
+from bloatscope.dockerfile.parser import parse_text as parse
 from bloatscope.dockerfile.rules.package_managers import (
     ApkCache,
     AptListsNotRemoved,
@@ -24,42 +24,6 @@ from bloatscope.dockerfile.rules.package_managers import (
     YumCleanup,
     ZypperCleanup,
 )
-from bloatscope.model.dockerfile import Dockerfile, Heredoc, Instruction, Stage
-
-
-def parse(text: str) -> Dockerfile:
-    """The model built by hand from BuildKit's parse (until the project's parser lands)."""
-    stages: list[Stage] = []
-    for command in buildkit.parse_string(text):
-        strip = bool(command.value) and command.value[0].startswith("<<-")
-        instruction = Instruction(
-            keyword=command.cmd.upper(),
-            flags=tuple(command.flags),
-            arguments=tuple(command.value),
-            original=command.original,
-            line=command.start_line,
-            end_line=command.end_line,
-            column=1,
-            stage=len(stages) - (command.cmd.upper() != "FROM"),
-            exec_form=command.json,
-            heredocs=tuple(Heredoc(h.name, h.content, True, strip) for h in command.heredocs),
-        )
-        if instruction.keyword == "FROM":
-            base, *rest = command.value
-            name = rest[1].lower() if len(rest) == 2 else None
-            parent = next((s.index for s in stages if s.name == base.lower()), None)
-            stages.append(Stage(len(stages), name, base, parent, None, (instruction,)))
-        else:
-            last = stages[-1]
-            stages[-1] = Stage(
-                last.index,
-                last.name,
-                last.base,
-                last.base_stage,
-                None,
-                (*last.instructions, instruction),
-            )
-    return Dockerfile("Dockerfile", text, {}, (), tuple(stages))
 
 
 def lint(text: str, rule: type[Rule]) -> list[tuple[int, int]]:

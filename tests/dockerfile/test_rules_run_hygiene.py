@@ -4,56 +4,22 @@ the bytes each violation is priced at."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
-import dockerfile as buildkit
 from bloatscope.api import AnalyzeOptions, analyze
 from bloatscope.dockerfile.base import LintContext, Rule
 from bloatscope.dockerfile.lint import lint as lint_with_image
+from bloatscope.dockerfile.parser import parse_text as parse
+from bloatscope.dockerfile.rules import package_managers as managers
 from bloatscope.dockerfile.rules.run_hygiene import (
     BuildToolsInFinalStage,
     ChmodAfterCopy,
     DeletesEarlierLayer,
 )
-from bloatscope.model.dockerfile import Dockerfile, Heredoc, Instruction, Stage
 from synth import Image, Layer, write_skopeo_archive
-
-
-def parse(text: str) -> Dockerfile:
-    """The model built by hand from BuildKit's parse (until the project's parser lands)."""
-    stages: list[Stage] = []
-    for command in buildkit.parse_string(text):
-        strip = bool(command.value) and command.value[0].startswith("<<-")
-        instruction = Instruction(
-            keyword=command.cmd.upper(),
-            flags=tuple(command.flags),
-            arguments=tuple(command.value),
-            original=command.original,
-            line=command.start_line,
-            end_line=command.end_line,
-            column=1,
-            stage=len(stages) - (command.cmd.upper() != "FROM"),
-            exec_form=command.json,
-            heredocs=tuple(Heredoc(h.name, h.content, True, strip) for h in command.heredocs),
-        )
-        if instruction.keyword == "FROM":
-            base, *rest = command.value
-            name = rest[1].lower() if len(rest) == 2 else None
-            parent = next((s.index for s in stages if s.name == base.lower()), None)
-            stages.append(Stage(len(stages), name, base, parent, None, (instruction,)))
-        else:
-            last = stages[-1]
-            stages[-1] = Stage(
-                last.index,
-                last.name,
-                last.base,
-                last.base_stage,
-                None,
-                (*last.instructions, instruction),
-            )
-    return Dockerfile("Dockerfile", text, {}, (), tuple(stages))
 
 
 def case(*lines: str) -> str:
@@ -336,3 +302,38 @@ def test_violations_are_priced_with_the_shadowed_bytes_of_their_own_command(
         ("BS122", "rm -rf /"): (20000 + 50000, 1),
         ("BS121", "chmod 60"): (11000, 1),
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM x\nRUN " + "apt-get update && pip install a && \\\n" * 8000 + "true\n",
+        "FROM x\nRUN " + "".join(f"echo > /tmp/f{i} && rm -rf /tmp/* && \\\n" for i in range(8000)),
+        "FROM x\n"
+        + "".join(
+            f"COPY a{i}.txt /app/d{i % 50}/a{i}.txt\n"
+            f"RUN chmod -R 755 /app && rm -rf /app/d{i % 50}\n"
+            for i in range(4000)
+        ),
+    ],
+)
+def test_every_rule_stays_fast_on_a_hostile_dockerfile(text: str) -> None:
+    context = LintContext(parse(text + "RUN true\n"), None)
+    started = time.monotonic()
+    rules = [
+        managers.AptListsNotRemoved,
+        managers.AptNoInstallRecommends,
+        managers.PipCache,
+        managers.NpmCache,
+        managers.YarnCache,
+        managers.ApkCache,
+        managers.YumCleanup,
+        managers.DnfCleanup,
+        managers.ZypperCleanup,
+        ChmodAfterCopy,
+        DeletesEarlierLayer,
+        BuildToolsInFinalStage,
+    ]
+    found = [v for rule in rules for v in rule().check(context)]
+    assert time.monotonic() - started < 60  # each rule linear in the commands, not quadratic
+    assert len(found) < 20000

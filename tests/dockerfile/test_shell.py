@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bloatscope.dockerfile.parser import parse_text
 from bloatscope.dockerfile.shell import Command, run_script, split_commands
 from bloatscope.model.dockerfile import Dockerfile, Heredoc, Instruction
 
@@ -336,3 +337,25 @@ def test_exec_form_runs_its_words_and_descends_into_sh_c() -> None:
 def test_a_backtick_escape_directive_joins_its_continuation_lines() -> None:
     text = "# escape=`\nFROM x\nRUN apt-get update `\n  && apt-get install -y curl\n"
     assert placed(text, _run(3, 4), escape="`") == [("apt-get", 3, 5), ("apt-get", 4, 6)]
+
+
+def test_placed_through_the_parser() -> None:
+    text = (
+        "FROM debian:12\n"
+        "  RUN --mount=type=cache,target=/var/cache/apt \\\n"
+        "    apt-get update && \\\n"
+        "    # comment\n"
+        "    apt-get install -y curl\n"
+        "RUN <<EOF\n"
+        "pip install x\n"
+        "EOF\n"
+        'RUN ["sh", "-c", "npm ci"]\n'
+    )
+    dockerfile = parse_text(text)
+    runs = [i for i in dockerfile.stages[0].instructions if i.keyword == "RUN"]
+    found = [
+        (c.name, *script.where(c))
+        for script in (run_script(dockerfile, run) for run in runs)
+        for c in script.commands
+    ]
+    assert found == [("apt-get", 3, 5), ("apt-get", 5, 5), ("pip", 7, 1), ("npm", 9, 1)]
