@@ -30,6 +30,9 @@ def _refusal(text: str) -> str:
         # the Go parser's own errors, with the line it stopped at
         ("FROM a\nRUN x\nLABEL a\n", "line 3: LABEL must have two arguments"),
         ("FROM a\n\nCMD [1]\n", "line 3: when using JSON array syntax, arrays must be"),
+        # an instruction continued over lines is named by its first line
+        ('FROM a\nCMD ["a", \\\n  # c\n\n 1]\n', "line 2: when using JSON array syntax"),
+        ("FROM a\nRUN x\nLABEL a=1 \\\n b\n", 'line 3: Syntax error - can\'t find = in "b"'),
         ("FROM a\nRUN " + "x " * 35000 + "\n", "line 2: dockerfile line greater than max allowed"),
         ("FROM a\nHEALTHCHECK a\x85b\n", "line 2: the Go parser split a multi-byte character"),
         ("", "no instructions: the file is empty or only comments"),

@@ -5,6 +5,7 @@ splits the stages, with ARG and ENV values substituted as BuildKit substitutes t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ def parse_text(
     lines = text.split("\n")
     header = read_directives(lines, path)
     parse_guards.guard(lines, header.escape, path)
-    commands = go_commands(header.text_for_go(lines), path)
+    commands = go_commands(header.text_for_go(lines), path, header.escape)
     # a generator: each instruction is checked just before it is placed, so errors come in
     # file order
     written = (_instruction(command, lines, header.escape, path) for command in commands)
@@ -73,7 +74,7 @@ def _keyword_place(lines: Sequence[str], command: GoCommand, escape: str) -> tup
     """The 1-based line and column of the keyword. The Go parser's start line can be an
     earlier line that holds only an escape character, and continuation lines may be blank
     or comments; leading whitespace counts in the column."""
-    only_escape = re.compile(re.escape(escape) + r"[ \t]*")
+    only_escape = _only_escape(escape)
     last = min(command.end_line, len(lines))
     for number in range(command.start_line, last + 1):
         text = lines[number - 1].rstrip("\r\n")
@@ -81,6 +82,11 @@ def _keyword_place(lines: Sequence[str], command: GoCommand, escape: str) -> tup
         if stripped and not stripped.startswith("#") and not only_escape.fullmatch(stripped):
             return number, len(text) - len(stripped) + 1
     return command.start_line, 1
+
+
+@functools.cache
+def _only_escape(escape: str) -> re.Pattern[str]:
+    return re.compile(re.escape(escape) + r"[ \t]*")
 
 
 def _source(lines: Sequence[str], line: int, column: int, end_line: int) -> str:
