@@ -17,7 +17,7 @@ from typing import assert_never
 
 from rich.console import Console
 
-from bloatscope import __version__
+from bloatscope import __version__, cli_dockerfile
 from bloatscope.api import AnalyzeOptions, analyze
 from bloatscope.cli_common import (
     EXIT_BAD_INPUT,
@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     image_arguments(history_cmd)
     history_cmd.add_argument("--no-trunc", action="store_true", help="do not truncate commands")
     history_cmd.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    cli_dockerfile.add_commands(sub)
     return parser
 
 
@@ -271,6 +272,10 @@ def _run(
             return run_packages(args, stdout, stderr)
         if args.command == "history":
             return run_history(args, stdout, stderr)
+        if args.command == "lint":
+            return cli_dockerfile.run_lint(args, stdout, stderr)
+        if args.command == "fix":
+            return cli_dockerfile.run_fix(args, stdout, stderr)
         parser.error(f"unknown command {args.command}")
     except BloatscopeError as exc:
         if args.debug:

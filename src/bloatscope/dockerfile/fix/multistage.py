@@ -20,8 +20,10 @@ _BUILD_STEP = re.compile(
 _SETUP = frozenset({"ARG", "ENV", "WORKDIR"})  # needed in both stages, in place
 # where a build step's files are not worth copying: caches and scratch space
 _NOT_COPIED = ("tmp/", "root/.cache/", "var/cache/", "root/.npm/", "var/lib/apt/")
-_COPY_DEPTH = 5  # usr/local/lib/python3.11/dist-packages
+# usr/local, opt/venv: deeper directories may not exist once the builder installs less
+_COPY_DEPTH = 2
 _DEFAULT_INSTALL_DIRS = ("/usr/local",)
+_DIRECTORY = 0x35  # tar typeflag '5'
 
 
 class BuilderStageFixer(Fixer):
@@ -52,13 +54,17 @@ class BuilderStageFixer(Fixer):
             return [self._change(source.origin, f"base {stage.base} -> {slim}", saved, ())]
         inputs = _build_inputs(blocks, builds)
         name = _free_stage_name(context)
-        builder = [Block(_builder_from(source.origin, name), None, stage.index)]
+        # the comments above the FROM head the file: they stay above the builder
+        leading = blocks[: blocks.index(source)]
+        blocks = blocks[len(leading) :]
+        builder = [*leading, Block(_builder_from(source.origin, name), None, stage.index)]
         for block in blocks:
             if block is source:
                 continue
             if block.keyword in _SETUP or block in builds or block in inputs:
                 builder.append(Block(block.text, block.origin, stage.index))
         directories = _install_directories(context, [b.origin for b in builds if b.origin])
+        saved = _plus_inputs(saved, context, [b.origin for b in inputs if b.origin])
         copies = "".join(f"COPY --from={name} {d} {d}\n" for d in directories)
         final: list[Block] = []
         placed = False
@@ -112,8 +118,8 @@ def _build_inputs(blocks: list[Block], builds: list[Block]) -> list[Block]:
 
 
 def _install_directories(context: FixContext, builds: Iterable[Instruction]) -> list[str]:
-    """With an image: the directories (5 levels deep at most) the build steps' layers wrote
-    files into, caches and scratch space left out. Without: /usr/local."""
+    """With an image: the top directories (two levels: /usr/local, /opt/venv) the build
+    steps' layers wrote files into, caches and scratch space left out. Without: /usr/local."""
     report = context.report
     layers = {context.layer_of(b) for b in builds} - {None}
     if report is None or not layers:
@@ -123,8 +129,8 @@ def _install_directories(context: FixContext, builds: Iterable[Instruction]) -> 
         assert layer is not None
         for entry in report.image.layers[layer].entries:
             path = entry.path
-            if path.startswith(_NOT_COPIED):
-                continue
+            if entry.typeflag == _DIRECTORY or path.startswith(_NOT_COPIED):
+                continue  # a directory entry says nothing of where the files went
             parts = path.split("/")
             if len(parts) <= 1:
                 continue
@@ -155,6 +161,20 @@ def _full_base_bytes(context: FixContext) -> int | None:
             f.cause in ("full-base", "package-cache")
             or (f.cause == "dev-packages" and f.group == "dpkg")
         )
+    )
+
+
+def _plus_inputs(
+    saved: int | None, context: FixContext, inputs: Iterable[Instruction]
+) -> int | None:
+    """The files the build steps read (a wheel, a requirements file) stay in the builder:
+    their layers' bytes are saved too."""
+    report = context.report
+    if saved is None or report is None:
+        return saved
+    layers = {context.layer_of(i) for i in inputs} - {None}
+    return saved + sum(
+        report.image.layers[layer].size_bytes for layer in layers if layer is not None
     )
 
 

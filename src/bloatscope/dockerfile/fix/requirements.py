@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import shlex
 
 from bloatscope.dockerfile.fix.base import Change, Draft, FixContext, Fixer
 from bloatscope.dockerfile.fix.text import annotate
+from bloatscope.dockerfile.shell import split_commands
 from bloatscope.model.dockerfile import Instruction
 from bloatscope.model.report import Report
 from bloatscope.packages.imports import UnusedRequirements, requirement_name, unused_requirements
@@ -115,12 +115,45 @@ def _requirement_files(
     return found
 
 
+# pip install options that take a value (the value is not a requirement)
+_WITH_VALUE = frozenset(
+    {
+        "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+        "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
+        "--platform", "--python-version", "--implementation", "--abi", "--src", "--cache-dir",
+        "--progress-bar", "--upgrade-strategy", "--trusted-host", "--proxy", "--timeout",
+        "--retries", "--log", "--report", "--config-settings", "-C",
+    }
+)  # fmt: skip
+
+
 def _install_arguments(instruction: Instruction) -> list[str]:
-    try:
-        words = shlex.split(instruction.script, comments=True)
-    except ValueError:
-        return []
-    return [w for w in words if w not in ("&&", "||", ";")]
+    """The words after ``pip install`` in each pip command of the RUN: options and their
+    values included (``-r`` is how requirement files are found)."""
+    words: list[str] = []
+    for command in split_commands(instruction.script):
+        args = list(command.args)
+        if command.program.startswith("python") and args[:2] == ["-m", "pip"]:
+            args = args[2:]
+        elif not command.program.startswith("pip"):
+            continue
+        if args[:1] == ["install"]:
+            words += args[1:]
+    return words
+
+
+def _requirement_arguments(words: list[str]) -> list[str]:
+    """The requirements named on the command line: not options, nor options' values."""
+    found = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _WITH_VALUE
+        elif requirement_name(word):
+            found.append(word)
+    return found
 
 
 def _is_requirement(line: str) -> bool:

@@ -14,6 +14,7 @@ from bloatscope.dockerfile.fix.draft import draft_of, unified_diff
 from bloatscope.dockerfile.fix.ignore import DockerignoreFixer
 from bloatscope.dockerfile.fix.multistage import BuilderStageFixer
 from bloatscope.dockerfile.fix.permissions import CopyPermissionsFixer
+from bloatscope.dockerfile.fix.requirements import UnusedRequirementsFixer
 from bloatscope.dockerfile.fix.suggestions import CpuTorchFixer, UnusedContextCopyFixer
 
 
@@ -35,6 +36,7 @@ class FixResult:
 def default_fixers(slim_variant: Callable[[str], str | None]) -> tuple[Fixer, ...]:
     return (
         UnusedContextCopyFixer(),
+        UnusedRequirementsFixer(),
         CpuTorchFixer(),
         DockerignoreFixer(),
         NoRecommendsFixer(),

@@ -1,0 +1,81 @@
+"""The library entry points for Dockerfiles: ``lint_dockerfile`` and ``fix_dockerfile``, with
+or without the image built from it (for the CLI, CI and users' own scripts)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from bloatscope.api import AnalyzeOptions, analyze
+from bloatscope.dockerfile.base import DockerfileError
+from bloatscope.dockerfile.dockerignore import read_dockerignore
+from bloatscope.dockerfile.fix.base import FixContext
+from bloatscope.dockerfile.fix.run import FixResult, default_fixers, fix
+from bloatscope.dockerfile.history import map_history
+from bloatscope.dockerfile.lint import lint
+from bloatscope.dockerfile.parser import parse_file, parse_text
+from bloatscope.dockerfile.rules import RULES, slim_variant
+from bloatscope.model.dockerfile import Dockerfile
+from bloatscope.model.lint import LintFinding
+from bloatscope.model.report import Report
+from bloatscope.progress import ProgressObserver
+
+
+@dataclass(frozen=True, slots=True)
+class DockerfileInputs:
+    """A Dockerfile with what it is checked against: its build context's .dockerignore, and
+    with an image, the analysis and the layer each final-stage instruction made."""
+
+    dockerfile: Dockerfile
+    context_dir: str
+    dockerignore: tuple[str, ...] | None
+    report: Report | None = None
+    layers: Mapping[int, int] | None = None
+
+
+def load(
+    dockerfile_path: str,
+    *,
+    image: str | None = None,
+    report: Report | None = None,
+    context_dir: str | None = None,
+    build_args: Mapping[str, str] | None = None,
+    progress: ProgressObserver | None = None,
+) -> DockerfileInputs:
+    """Parses the Dockerfile; with ``image`` (or an analyzed ``report``) ties its final stage
+    to the image's layers. The context defaults to the Dockerfile's directory."""
+    dockerfile = parse_file(dockerfile_path, build_args)
+    context = context_dir or os.path.dirname(os.path.abspath(dockerfile_path))
+    if not os.path.isdir(context):
+        raise DockerfileError("build context is not a directory", path=context)
+    ignore = read_dockerignore(os.path.join(context, ".dockerignore"))
+    if report is None and image is not None:
+        report = analyze(image, AnalyzeOptions(min_finding_bytes=0), progress)
+    layers = map_history(report.image, dockerfile).layers_by_line() if report else None
+    return DockerfileInputs(dockerfile, context, ignore, report, layers)
+
+
+def lint_dockerfile(
+    inputs: DockerfileInputs, skip: Collection[str] = ()
+) -> tuple[LintFinding, ...]:
+    return lint(
+        inputs.dockerfile,
+        RULES,
+        dockerignore=inputs.dockerignore,
+        report=inputs.report,
+        layers=inputs.layers,
+        skip=skip,
+    )
+
+
+def fix_dockerfile(inputs: DockerfileInputs, *, apply_suggestions: bool = False) -> FixResult:
+    context = FixContext(
+        inputs.dockerfile,
+        inputs.context_dir,
+        inputs.dockerignore,
+        inputs.report,
+        inputs.layers,
+        apply_suggestions=apply_suggestions,
+    )
+    return fix(context, default_fixers(slim_variant), parse_text)
