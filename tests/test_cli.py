@@ -12,6 +12,7 @@ import json
 import os
 import pty
 import re
+import stat
 import subprocess
 import sys
 import tarfile
@@ -453,3 +454,18 @@ def test_escape_sequences_in_an_image_are_shown_escaped(
         # in the layer table's command, the largest files, and the overwritten finding: its
         # path and, under it, the command of the layer that shipped it
         assert out.count("/srv/evil\\x1b[31mred") == 4
+
+
+def test_output_to_a_device_writes_to_it_and_never_replaces_it(
+    tmp_path: Path, run: Callable[..., tuple[int, str, str]]
+) -> None:
+    """``-o /dev/null`` (as root) must not swap the device for a regular file: a twin of
+    /dev/null made in the test directory stays a character device."""
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    code, _out, _err = run("analyze", "--quiet", "--format", "json", "--output", str(null))
+    assert code == 0
+    assert stat.S_ISCHR(os.stat(null).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["null"]  # no temporary file left

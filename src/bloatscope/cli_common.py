@@ -145,8 +145,19 @@ def write_output(text: str, path: str | None, stdout: Console) -> None:
         stdout.file.write(text)
         stdout.file.flush()
         return
-    import tempfile  # noqa: PLC0415 - only when writing a file
+    import stat  # noqa: PLC0415 - only when writing a file
+    import tempfile  # noqa: PLC0415
 
+    try:
+        existing = os.stat(path).st_mode
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing):
+        # /dev/null, /dev/stdout, a FIFO: written to, never replaced (as root, replacing
+        # /dev/null with a regular file would break every program on the machine)
+        with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(text)
+        return
     directory = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=".bloatscope-", suffix=".tmp")
     try:
