@@ -132,7 +132,7 @@ def test_lookalikes(text: str):
         ),
         ("FROM x\nADD https://example.com/tool /usr/local/bin/tool\n", set()),
         ("FROM x\nADD https://github.com/moby/buildkit.git#v0.10.1 /bk\n", set()),
-        ("ARG SRC=app.py\nFROM x\nADD ${SRC} /x\n", {3}),
+        ("FROM x\nARG SRC=app.py\nADD ${SRC} /x\n", {3}),  # an ARG in the stage's scope
         ("FROM x\nADD foo.gz /opt/\nADD foo.bz2 foo.xz /opt/\nADD *.tar.gz /opt/\n", set()),
         ("FROM x\nADD a.zip /opt/\nADD foo.whl /opt/\nADD foo.deb /opt/\n", {2, 3, 4}),
         ("FROM x AS b\nADD notes.txt /\nFROM y\nCOPY --from=b /notes.txt /\n", {2}),
@@ -154,6 +154,11 @@ def test_where_we_differ_from_hadolint_on_purpose(tmp_path: Path):
         "ADD foo.tar.lz /opt/\n"  # Docker cannot unpack lzip: a plain copy; DL3020 passes it
         "ADD ${UNSET} /x\n"  # nothing to judge; DL3020 flags it
     )
+    # a global ARG is not in a stage's scope until the stage declares it again: BuildKit leaves
+    # ${SRC} empty, hadolint judges the variable as a file name
+    scoped = "ARG SRC=app.py\nFROM x\nADD ${SRC} /x\n"
+    assert lines_of(scoped) == set()
+    assert hadolint(tmp_path, scoped, CODES) == {("DL3020", 3)}
     assert lines_of(text) == {("DL3020", 2), ("DL3020", 6)}
     assert hadolint(tmp_path, text, CODES) == {("DL3020", line) for line in (3, 4, 5, 7)}
 

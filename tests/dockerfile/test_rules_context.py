@@ -5,7 +5,6 @@ source word is, which source is the whole context, which stages reach the image)
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -13,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import dockerfile as buildkit
 from bloatscope.api import AnalyzeOptions, analyze
 from bloatscope.dockerfile.base import LintContext
+from bloatscope.dockerfile.parser import parse_text
 from bloatscope.dockerfile.rules.context import (
     USUAL_JUNK,
     CopyContextWithoutDockerignore,
@@ -24,69 +23,13 @@ from bloatscope.dockerfile.rules.context import (
     whole_context_source,
     word_position,
 )
-from bloatscope.model.dockerfile import Dockerfile, Heredoc, Instruction, Stage
+from bloatscope.model.dockerfile import Dockerfile
 from bloatscope.model.report import Report
 from synth import Image, Layer, write_skopeo_archive
 
-_VARIABLE = re.compile(r"\$(?:\{(\w+)(?::-([^}]*))?\}|(\w+))")
-_SUBSTITUTED = frozenset({"FROM", "COPY", "ADD"})
 
-
-def parse(text: str, build_args: dict[str, str] | None = None) -> Dockerfile:
-    """The model built by hand from BuildKit's parse, ARGs substituted in FROM/COPY/ADD (until
-    the project's parser lands)."""
-    values = dict(build_args or {})
-    stages: list[Stage] = []
-    current: list[Instruction] = []
-    global_args: list[Instruction] = []
-    for command in buildkit.parse_string(text):
-        keyword = command.cmd.upper()
-
-        def substitute(word: str) -> str:
-            return _VARIABLE.sub(
-                lambda m: values.get(m[1] or m[3], m[2] or ""),
-                word.replace('"', "").replace("'", ""),
-            )
-
-        expanded = tuple(substitute(w) for w in command.value) if keyword in _SUBSTITUTED else ()
-        instruction = Instruction(
-            keyword=keyword,
-            flags=tuple(command.flags),
-            arguments=tuple(command.value),
-            original=command.original,
-            line=command.start_line,
-            end_line=command.end_line,
-            column=1
-            + len(text.split("\n")[command.start_line - 1])
-            - len(text.split("\n")[command.start_line - 1].lstrip()),
-            stage=len(stages) + bool(current) - (keyword != "FROM"),
-            exec_form=command.json,
-            heredocs=tuple(Heredoc(h.name, h.content, True) for h in command.heredocs),
-            expanded=expanded,
-        )
-        if keyword == "ARG":
-            name, _, default = command.value[0].partition("=")
-            values.setdefault(name, default)
-        if keyword == "FROM":
-            if stages or current:
-                _close(stages, current)
-            current = [instruction]
-        elif not stages and not current:
-            global_args.append(instruction)
-        else:
-            current.append(instruction)
-    if current:
-        _close(stages, current)
-    return Dockerfile("Dockerfile", text, {}, tuple(global_args), tuple(stages), build_args or {})
-
-
-def _close(stages: list[Stage], instructions: list[Instruction]) -> None:
-    source = instructions[0]
-    base = source.expanded[0]
-    name = source.arguments[2].lower() if len(source.arguments) > 2 else None
-    earlier = next((s.index for s in stages if s.name == base.lower()), None)
-    platform = source.flag("platform")
-    stages.append(Stage(len(stages), name, base, earlier, platform, tuple(instructions)))
+def parse(text: str) -> Dockerfile:
+    return parse_text(text)
 
 
 def context_of(
