@@ -1,64 +1,70 @@
-"""What each change of ``bloatscope fix`` saved, measured on the original image and the one
-rebuilt from the fixed Dockerfile: the independent side of the estimates' check."""
+"""What each change of ``bloatscope fix`` saved on naive-bert, measured on the layers of the
+original image and of the one rebuilt from the fixed Dockerfile, each tied to the instruction
+that made it: independent of the estimates, which come from findings and package closures."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from bloatscope.dockerfile.fix.base import Change
-from bloatscope.model.package import Ecosystem
+from bloatscope.model.dockerfile import Dockerfile, Instruction
 from bloatscope.model.report import Report
 
+Picker = Callable[[Instruction], bool]
 
-def _base_layers(report: Report, layers: Mapping[int, int]) -> list[int]:
-    """The layers no instruction of the final stage made: the base image's."""
+
+def layer_bytes(
+    report: Report, dockerfile: Dockerfile, layers: Mapping[int, int], pick: Picker
+) -> int:
+    """The bytes of the layers made by the final-stage instructions ``pick`` accepts."""
+    chosen = {
+        layers[i.line] for i in dockerfile.final_stage.instructions if i.line in layers and pick(i)
+    }
+    return sum(report.image.layers[index].size_bytes for index in chosen)
+
+
+def base_bytes(report: Report, layers: Mapping[int, int]) -> int:
+    """The base image's layers: those no final-stage instruction made."""
     made = set(layers.values())
-    return [layer.index for layer in report.image.layers if layer.index not in made]
+    return sum(layer.size_bytes for layer in report.image.layers if layer.index not in made)
 
 
-def _cache_bytes(report: Report, layer: int | None, groups: tuple[str, ...]) -> int:
-    if layer is None:
-        return 0
-    return sum(
-        f.bytes
-        for f in report.findings
-        if f.cause == "package-cache" and f.layer == layer and f.group in groups
+def is_apt(i: Instruction) -> bool:
+    return i.keyword == "RUN" and "apt-get" in i.script
+
+
+def is_wheel_copy(i: Instruction) -> bool:
+    return i.keyword == "COPY" and any(s.endswith(".whl") for s in i.expanded[:-1])
+
+
+def is_python_install(i: Instruction) -> bool:
+    """pip installs in the original; the copy of what the builder installed in the fix."""
+    return (i.keyword == "RUN" and "pip install" in i.script) or (
+        i.keyword == "COPY" and i.flag("from") is not None
     )
 
 
-def _python_sizes(report: Report) -> dict[str, int]:
-    assert report.packages is not None
+def is_context_copy(i: Instruction) -> bool:
+    return i.keyword == "COPY" and "." in i.expanded[:-1]
+
+
+def measured_savings(
+    original: tuple[Report, Dockerfile, Mapping[int, int]],
+    fixed: tuple[Report, Dockerfile, Mapping[int, int]],
+) -> dict[str, int]:
+    """Per fixer id, the bytes its change took out of naive-bert's image."""
+
+    def before(pick: Picker) -> int:
+        return layer_bytes(*original, pick)
+
+    def after(pick: Picker) -> int:
+        return layer_bytes(*fixed, pick)
+
     return {
-        p.name: p.size_bytes for p in report.packages.packages if p.ecosystem is Ecosystem.PYTHON
+        # the slim base, plus the wheel that now stays in the builder
+        "builder-stage": base_bytes(original[0], original[2])
+        - base_bytes(fixed[0], fixed[2])
+        + before(is_wheel_copy),
+        "cache-mounts": before(is_apt) - after(is_apt),
+        "unused-requirements": before(is_python_install) - after(is_python_install),
+        "unused-context-copy": before(is_context_copy),
     }
-
-
-def measured_saving(
-    change: Change,
-    original: Report,
-    fixed: Report,
-    original_layers: Mapping[int, int],
-    fixed_layers: Mapping[int, int],
-    fixed_line: int | None,
-) -> int | None:
-    """The bytes the change saved, or None for a change this measure does not cover.
-    ``fixed_line``: the line of the same instruction in the fixed Dockerfile."""
-    if change.fixer == "builder-stage":
-        # the base image swapped: its layers' size before and after
-        before = sum(
-            original.image.layers[i].size_bytes for i in _base_layers(original, original_layers)
-        )
-        after = sum(fixed.image.layers[i].size_bytes for i in _base_layers(fixed, fixed_layers))
-        return before - after
-    if change.fixer == "cache-mounts":
-        groups = ("apt-lists", "apt-cache", "apt-archives") if "apt" in change.title else ("pip",)
-        before = _cache_bytes(original, original_layers.get(change.line), groups)
-        after = _cache_bytes(fixed, fixed_layers.get(fixed_line) if fixed_line else None, groups)
-        return before - after
-    if change.fixer == "unused-context-copy":
-        layer = original_layers.get(change.line)
-        return original.image.layers[layer].size_bytes if layer is not None else None
-    if change.fixer == "unused-requirements":
-        before, after = _python_sizes(original), _python_sizes(fixed)
-        return sum(size for name, size in before.items() if name not in after)
-    return None

@@ -12,22 +12,11 @@ from bloatscope.analysis.base import AnalysisInput
 from bloatscope.analysis.context_junk import BuildContextAnalyzer
 from bloatscope.dockerfile.fix.base import Change, Draft, FixContext, Fixer
 from bloatscope.dockerfile.fix.text import annotate
+from bloatscope.dockerfile.rules.context import USUAL_JUNK  # without an image: the usual junk
 from bloatscope.model.dockerfile import Instruction
 from bloatscope.model.report import Report
 
 DOCKERIGNORE = ".dockerignore"
-# Without an image: what a context almost never needs inside an image
-USUAL_JUNK = (
-    ".git",
-    "**/__pycache__",
-    "**/*.pyc",
-    ".venv/",
-    "venv/",
-    "**/.ipynb_checkpoints",
-    "**/.pytest_cache",
-    "**/.mypy_cache",
-    "**/.DS_Store",
-)
 _CONTEXT_SOURCES = frozenset({".", "./", "*"})
 
 
