@@ -6,20 +6,20 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bloatscope.api import AnalyzeOptions, analyze
 from bloatscope.dockerfile.base import DockerfileError
 from bloatscope.dockerfile.dockerignore import read_dockerignore
-from bloatscope.dockerfile.fix.base import FixContext
-from bloatscope.dockerfile.fix.run import FixResult, default_fixers, fix
-from bloatscope.dockerfile.history import map_history
 from bloatscope.dockerfile.lint import lint
 from bloatscope.dockerfile.parser import parse_file, parse_text
 from bloatscope.dockerfile.rules import RULES, slim_variant
 from bloatscope.model.dockerfile import Dockerfile
 from bloatscope.model.lint import LintFinding
-from bloatscope.model.report import Report
 from bloatscope.progress import ProgressObserver
+
+if TYPE_CHECKING:  # with an image, or to fix: loaded when used, so lint alone starts fast
+    from bloatscope.dockerfile.fix.run import FixResult
+    from bloatscope.model.report import Report
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +51,14 @@ def load(
         raise DockerfileError("build context is not a directory", path=context)
     ignore = read_dockerignore(os.path.join(context, ".dockerignore"))
     if report is None and image is not None:
+        from bloatscope.api import AnalyzeOptions, analyze  # noqa: PLC0415
+
         report = analyze(image, AnalyzeOptions(min_finding_bytes=0), progress)
-    layers = map_history(report.image, dockerfile).layers_by_line() if report else None
+    layers = None
+    if report is not None:
+        from bloatscope.dockerfile.history import map_history  # noqa: PLC0415
+
+        layers = map_history(report.image, dockerfile).layers_by_line()
     return DockerfileInputs(dockerfile, context, ignore, report, layers)
 
 
@@ -70,6 +76,9 @@ def lint_dockerfile(
 
 
 def fix_dockerfile(inputs: DockerfileInputs, *, apply_suggestions: bool = False) -> FixResult:
+    from bloatscope.dockerfile.fix.base import FixContext  # noqa: PLC0415
+    from bloatscope.dockerfile.fix.run import default_fixers, fix  # noqa: PLC0415
+
     context = FixContext(
         inputs.dockerfile,
         inputs.context_dir,

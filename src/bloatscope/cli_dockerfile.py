@@ -17,7 +17,6 @@ from bloatscope.cli_common import (
 )
 from bloatscope.dockerfile.rules import RULES
 from bloatscope.model.finding import Severity
-from bloatscope.render.fix import fix_summary
 from bloatscope.render.lint import lint_json, lint_markdown, lint_text
 from bloatscope.render.sarif import render_sarif
 
@@ -135,6 +134,8 @@ def run_lint(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
 
 def run_fix(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     inputs = _inputs(args, stderr)
+    from bloatscope.render.fix import fix_summary  # noqa: PLC0415 - fix only
+
     result = fix_dockerfile(inputs, apply_suggestions=args.apply_suggestions)
     if args.write:
         write_output(result.text, args.dockerfile, stdout)

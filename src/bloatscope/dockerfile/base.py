@@ -6,11 +6,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bloatscope.errors import BloatscopeError
 from bloatscope.model.dockerfile import Dockerfile, Instruction
 from bloatscope.model.finding import Severity
-from bloatscope.model.report import Report
+
+if TYPE_CHECKING:  # the analysis model: linting without an image never loads it
+    from bloatscope.model.report import Report
 
 
 class DockerfileError(BloatscopeError):

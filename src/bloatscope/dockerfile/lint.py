@@ -4,12 +4,14 @@ analysis measured in the image built from it."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from bloatscope.dockerfile.base import LintContext, Rule, Violation
 from bloatscope.model.dockerfile import Dockerfile
 from bloatscope.model.lint import LintFinding
-from bloatscope.model.report import Report
 
+if TYPE_CHECKING:
+    from bloatscope.model.report import Report
 
 def lint(
     dockerfile: Dockerfile,

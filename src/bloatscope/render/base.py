@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
 
-from bloatscope.model.report import Report
+if TYPE_CHECKING:  # the CLI reads the formats without loading the analysis model
+    from bloatscope.model.report import Report
 
 
 class OutputFormat(enum.StrEnum):

@@ -16,7 +16,6 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from bloatscope.analysis.installers import installer_kind
 from bloatscope.dockerfile.base import LintContext, Rule, Violation
 from bloatscope.dockerfile.rules.context import image_stages, source_index, sources, word_position
 from bloatscope.model.dockerfile import Dockerfile, Instruction, Stage
@@ -43,6 +42,13 @@ _UNPACKED_SUFFIXES = (
 _URL_PREFIXES = ("http://", "https://")  # BuildKit's test, case and all
 _GIT_PREFIXES = ("git@", "git://", "ssh://")
 _INSTALLER_SCRIPT = re.compile(r"\.(?:sh|run|bin|exe|msi)$", re.IGNORECASE)
+
+
+def _installer(name: str) -> str | None:
+    """The installers analysis' kind for a file name (loaded only when an ADD downloads)."""
+    from bloatscope.analysis.installers import installer_kind  # noqa: PLC0415
+
+    return installer_kind(name)
 
 
 def is_url(source: str) -> bool:
@@ -90,7 +96,7 @@ class AddUrlOrArchive(Rule):
                 continue
             name = posixpath.basename(source.partition("?")[0].partition("#")[0])
             later = _later_run_naming(stage, instruction, name)
-            if later is None and not (installer_kind(name) or _INSTALLER_SCRIPT.search(name)):
+            if later is None and not (_installer(name) or _INSTALLER_SCRIPT.search(name)):
                 continue  # a file used as downloaded (a static binary, say) is fine
             why = (
                 f"the RUN at line {later.line} works on it, and what a later layer deletes or "

@@ -18,12 +18,14 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from bloatscope.analysis.full_base import GROUP
 from bloatscope.dockerfile.base import LintContext, Rule, Violation
 from bloatscope.dockerfile.rules.context import word_position
 from bloatscope.model.dockerfile import Dockerfile, Stage
 from bloatscope.model.finding import Severity
 
+# the full-base analysis' group (analysis.full_base.GROUP), spelled out: linting without an
+# image never loads the analysis
+_FULL_BASE_GROUP = "debian"
 _DEBIAN = frozenset({"jessie", "stretch", "buster", "bullseye", "bookworm", "trixie", "forky"})
 _DEBIAN_SUITES = frozenset({"stable", "oldstable", "oldoldstable", "testing", "unstable", "sid"})
 _UBUNTU = frozenset({"bionic", "focal", "jammy", "noble"})
@@ -237,7 +239,7 @@ class FullBaseImage(Rule):
             column,
             fix,
             cause="full-base",
-            group=GROUP,
+            group=_FULL_BASE_GROUP,
         )
 
 

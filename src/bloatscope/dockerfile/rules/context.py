@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-from bloatscope.analysis.base import AnalysisInput
-from bloatscope.analysis.context_junk import BuildContextAnalyzer, context_layers
 from bloatscope.dockerfile.base import LintContext, Rule, Violation
 from bloatscope.dockerfile.dockerignore import DockerIgnore, go_clean
 from bloatscope.model.dockerfile import Dockerfile, Instruction
 from bloatscope.model.finding import Finding, Severity
-from bloatscope.model.report import Report
+
+if TYPE_CHECKING:  # only with an image: linting without one never loads the analysis
+    from bloatscope.model.report import Report
 
 CAUSE = "build-context"
 # What a context almost never needs inside an image; local data and model files are left to
@@ -205,6 +206,12 @@ def _ignore_lines(
 ) -> tuple[Callable[[str, int], tuple[str, ...]], dict[int, str]]:
     """The build-context analysis run again on the image, for the .dockerignore lines it makes
     for each (group, layer), and each context layer's destination prefix ("app/")."""
+    from bloatscope.analysis.base import AnalysisInput  # noqa: PLC0415 - with an image only
+    from bloatscope.analysis.context_junk import (  # noqa: PLC0415
+        BuildContextAnalyzer,
+        context_layers,
+    )
+
     analyzer = BuildContextAnalyzer()
     data = AnalysisInput.from_report(report)
     for _claim in analyzer.claims(data):

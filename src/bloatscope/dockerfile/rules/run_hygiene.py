@@ -39,7 +39,11 @@ from bloatscope.dockerfile.rules.package_managers import (
     words_of,
 )
 from bloatscope.model.finding import Severity
-from bloatscope.model.report import ShadowCause
+
+# the analysis' shadowed causes (model.report.ShadowCause), spelled out: linting without an
+# image never loads the analysis model
+_METADATA_ONLY = "metadata-only"
+_DELETED = "deleted"
 
 _GLOB = re.compile(r"[*?\[]")
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.(?:gz|bz2|xz|zst))$")
@@ -231,7 +235,7 @@ class ChmodAfterCopy(Rule):
             change = metadata_change(call)
             return change.touches if change else None
 
-        return _shadowed(violation, context, ShadowCause.METADATA_ONLY, touches)
+        return _shadowed(violation, context, _METADATA_ONLY, touches)
 
 
 def _chmod_violation(run: RunStep, call: Call, change: _MetadataChange, copy: _Added) -> Violation:
@@ -248,14 +252,14 @@ def _chmod_violation(run: RunStep, call: Call, change: _MetadataChange, copy: _A
         "added: this layer ships those files a second time",
         f"Set it when the files are added: `{copy.how} --{flag}={value or '...'} ...` at line "
         f"{copy.line}, and drop this `{change.verb}`.",
-        cause=str(ShadowCause.METADATA_ONLY),
+        cause=_METADATA_ONLY,
     )
 
 
 def _shadowed(
     violation: Violation,
     context: LintContext,
-    cause: ShadowCause,
+    cause: str,
     touches: Callable[[Call], Callable[[str], bool] | None],
 ) -> tuple[int | None, int | None]:
     """The bytes of ``cause`` the analysis found hidden by the violation's RUN and touched
@@ -276,7 +280,7 @@ def _shadowed(
         return None, None
     by_layer: Counter[int] = Counter()
     for shadowed in report.reclaimable.files:
-        if shadowed.cause is not cause or shadowed.hidden_by_layer != layer:
+        if str(shadowed.cause) != cause or shadowed.hidden_by_layer != layer:
             continue
         path = "/" + shadowed.path.removeprefix("./").lstrip("/")
         first = next((call.index for call, test in testers if test(path)), None)
@@ -308,7 +312,7 @@ class DeletesEarlierLayer(Rule):
             targets = removed(call)
             return (lambda path: any(covers(t, path) for t in targets)) if targets else None
 
-        return _shadowed(violation, context, ShadowCause.DELETED, touches)
+        return _shadowed(violation, context, _DELETED, touches)
 
 
 def _deletions(run: RunStep, added: _Additions) -> list[Violation]:
@@ -362,7 +366,7 @@ def _rm_violation(
         f"`{call.command.program}` deletes {target}, {what} at line {first.line} added{more}: "
         "its bytes stay in that layer",
         fix,
-        cause=str(ShadowCause.DELETED),
+        cause=_DELETED,
     )
 
 
