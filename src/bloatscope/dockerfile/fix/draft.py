@@ -10,7 +10,7 @@ from bloatscope.model.dockerfile import Dockerfile
 
 
 def draft_of(dockerfile: Dockerfile) -> Draft:
-    lines = dockerfile.text.splitlines(keepends=True)
+    lines = _lines(dockerfile.text)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     blocks: list[Block] = []
@@ -28,11 +28,18 @@ def draft_of(dockerfile: Dockerfile) -> Draft:
 
 
 def unified_diff(before: str, after: str, name: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            before.splitlines(keepends=True),
-            after.splitlines(keepends=True),
-            fromfile=f"a/{name}",
-            tofile=f"b/{name}",
-        )
+    """A diff ``patch -p1`` and ``git apply`` take: a last line without its newline gets the
+    marker they expect after it."""
+    hunks = difflib.unified_diff(
+        _lines(before), _lines(after), fromfile=f"a/{name}", tofile=f"b/{name}"
     )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in hunks
+    )
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as the parser counts them: split at newlines only (str.splitlines also splits
+    at form feeds, U+2028 and the like, which may sit inside an instruction)."""
+    lines = text.split("\n")
+    return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])

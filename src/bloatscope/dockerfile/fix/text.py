@@ -43,7 +43,7 @@ def annotate(text: str, note: str, saved: int | None) -> str:
 
 def _first_instruction_line(text: str) -> str:
     """The line the keyword is on: annotations added earlier are comments above it."""
-    for line in text.splitlines(keepends=True):
+    for line in text.split("\n"):
         if line.strip() and not line.lstrip().startswith("#"):
             return line
     return text
