@@ -7,6 +7,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import posixpath
 
 from bloatscope.analysis.base import AnalysisInput
 from bloatscope.analysis.context_junk import BuildContextAnalyzer
@@ -102,7 +103,12 @@ def _needed_sources(context: FixContext) -> list[str]:
         if instruction.keyword not in ("COPY", "ADD") or instruction.flag("from"):
             continue
         sources = (instruction.expanded or instruction.arguments)[:-1]
-        needed += [s.lstrip("./") for s in sources if s not in _CONTEXT_SOURCES and "://" not in s]
+        # normpath, not lstrip("./"), which made ".venv" into "venv" and so let ".venv/" in
+        needed += [
+            posixpath.normpath(s).lstrip("/")
+            for s in sources
+            if s not in _CONTEXT_SOURCES and "://" not in s
+        ]
     return needed
 
 
