@@ -3,7 +3,9 @@ afterwards: such a RUN copies every file it touches into a layer of its own."""
 
 from __future__ import annotations
 
+import os
 import posixpath
+import re
 import shlex
 
 from bloatscope.dockerfile.fix.base import Block, Change, Draft, FixContext, Fixer
@@ -11,6 +13,7 @@ from bloatscope.dockerfile.fix.text import add_flags, annotate
 from bloatscope.model.dockerfile import Instruction
 
 _TOOLS = {"chmod": "chmod", "chown": "chown"}
+_OCTAL = re.compile(r"[0-7]{3,4}")
 
 
 class CopyPermissionsFixer(Fixer):
@@ -60,10 +63,15 @@ class CopyPermissionsFixer(Fixer):
         tool, rest = words[0], [w for w in words[1:] if w not in ("-R", "-r", "--recursive")]
         if len(rest) != 2 or rest[0].startswith("-"):
             return None
+        if tool == "chmod" and not _OCTAL.fullmatch(rest[0]):
+            return None  # COPY --chmod=+x needs Dockerfile 1.14; buildah takes octal only
         target = posixpath.normpath(posixpath.join(workdir, rest[1]))
         copy = copies.get(target)
         if copy is None or copy.origin is None or copy.origin.flag(tool) is not None:
             return None
+        recursive = any(w in ("-R", "--recursive") for w in words[1:])
+        if not recursive and not _copies_one_file(copy.origin, context.context_dir):
+            return None  # chmod /app changes the directory alone; --chmod, every file in it
         # the bytes the RUN hid are the COPY's: its layer holds the metadata-only finding
         layer = context.layer_of(copy.origin)
         saved = context.finding_bytes("metadata-only", layer) if context.report else None
@@ -78,3 +86,19 @@ class CopyPermissionsFixer(Fixer):
             run.line,
             saved,
         )
+
+
+def _copies_one_file(copy: Instruction, context_dir: str | None) -> bool:
+    """Whether the COPY adds a single file, as far as the build context shows (a directory,
+    a wildcard, another stage's files or a context not at hand: not known to be one file)."""
+    sources = (copy.expanded or copy.arguments)[:-1]
+    if len(sources) != 1 or copy.flag("from") is not None:
+        return False
+    source = sources[0]
+    if "://" in source:  # ADD of a URL fetches one file; of a git repository, a tree
+        return not re.search(r"\.git(?:#|$)", source)
+    if copy.keyword == "ADD" or context_dir is None:  # ADD unpacks a local archive
+        return False
+    if any(char in source for char in "*?[") or source.endswith("/"):
+        return False
+    return os.path.isfile(os.path.join(context_dir, source.lstrip("/")))
