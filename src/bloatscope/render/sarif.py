@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from bloatscope import __version__
 from bloatscope.dockerfile.base import Rule
@@ -66,12 +67,13 @@ def _rule(rule: Rule) -> dict[str, Any]:
 
 
 def _uri(path: str, base: str | None) -> str:
+    """A URI reference (RFC 3986): a space or ``#`` in a file name is percent-encoded."""
     absolute = os.path.abspath(path)
     if base is not None:
         relative = os.path.relpath(absolute, os.path.abspath(base))
         if not relative.startswith(".."):
-            return relative.replace(os.sep, "/")
-    return "file://" + absolute
+            return quote(relative.replace(os.sep, "/"), errors="surrogateescape")
+    return "file://" + quote(absolute, errors="surrogateescape")
 
 
 def _result(finding: LintFinding, index: dict[str, int], base: str | None) -> dict[str, Any]:
