@@ -59,7 +59,7 @@ class DockerignoreFixer(Fixer):
         measured = context.report is not None
         header = "# written by bloatscope fix: build-context junk the image does not need\n"
         body = "".join(f"{line}\n" for line in kept)
-        before = "".join(f"{line}\n" for line in existing)
+        before = _existing_text(context)
         draft.files[DOCKERIGNORE] = before + ("\n" if before else "") + header + body
         for block in draft.instructions():
             if block.origin is copies[0]:
@@ -75,6 +75,21 @@ class DockerignoreFixer(Fixer):
                 detail=detail,
             )
         ]
+
+
+def _existing_text(context: FixContext) -> str:
+    """The context's .dockerignore as written (its comments too), the new lines go after it;
+    its patterns alone when the file is not at hand."""
+    if context.dockerignore is None:
+        return ""
+    if context.context_dir is not None:
+        try:
+            with open(os.path.join(context.context_dir, DOCKERIGNORE), encoding="utf-8") as file:
+                text = file.read()
+            return text if text.endswith("\n") or not text else text + "\n"
+        except (OSError, UnicodeDecodeError):
+            pass
+    return "".join(f"{line}\n" for line in context.dockerignore)
 
 
 def copies_context(instruction: Instruction) -> bool:
