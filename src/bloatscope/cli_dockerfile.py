@@ -15,6 +15,7 @@ from bloatscope.cli_common import (
     progress_display,
     write_output,
 )
+from bloatscope.dockerfile.fix.draft import unified_diff
 from bloatscope.dockerfile.rules import RULES
 from bloatscope.model.finding import Severity
 from bloatscope.render.lint import lint_json, lint_markdown, lint_text
@@ -143,11 +144,25 @@ def run_fix(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
             write_output(content, os.path.join(inputs.context_dir, name), stdout)
     else:
         stdout.file.write(result.diff(os.path.basename(args.dockerfile)))
+        # the other files as diffs too, named from the Dockerfile's directory, so that
+        # `bloatscope fix Dockerfile | patch -p1` there writes them as well
+        here = os.path.dirname(os.path.abspath(args.dockerfile))
         for name, content in result.files.items():
-            stdout.file.write(f"--- {name} (new)\n{content}")
+            path = os.path.join(os.path.abspath(inputs.context_dir), name)
+            shown = os.path.relpath(path, here).replace(os.sep, "/")
+            stdout.file.write(unified_diff(_read_text(path), content, shown))
     # with --write the summary is the output; otherwise it must not get in the diff's way
     summary = stdout if args.write else stderr
     summary.print(
         fix_summary(result, written=args.write), highlight=False, soft_wrap=True, markup=False
     )
     return EXIT_OK
+
+
+def _read_text(path: str) -> str | None:
+    """A file fix extends (an existing .dockerignore); None when there is none."""
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as file:
+            return file.read()
+    except FileNotFoundError:
+        return None

@@ -27,11 +27,14 @@ def draft_of(dockerfile: Dockerfile) -> Draft:
     return Draft(blocks)
 
 
-def unified_diff(before: str, after: str, name: str) -> str:
+def unified_diff(before: str | None, after: str, name: str) -> str:
     """A diff ``patch -p1`` and ``git apply`` take: a last line without its newline gets the
-    marker they expect after it."""
+    marker they expect after it; ``before`` None: the file is new (from /dev/null)."""
     hunks = difflib.unified_diff(
-        _lines(before), _lines(after), fromfile=f"a/{name}", tofile=f"b/{name}"
+        _lines(before or ""),
+        _lines(after),
+        fromfile="/dev/null" if before is None else f"a/{name}",
+        tofile=f"b/{name}",
     )
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in hunks
