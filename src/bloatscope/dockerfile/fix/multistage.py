@@ -191,8 +191,16 @@ def _builder_from(source: Instruction, name: str) -> str:
 
 
 def _free_stage_name(context: FixContext) -> str:
-    taken = {stage.name for stage in context.dockerfile.stages}
-    for name in ("builder", "build", "bloatscope-builder"):
-        if name not in taken:
-            return name
-    return f"builder{len(taken)}"
+    """A name no stage has and no FROM, COPY --from or RUN --mount=from= uses (a new stage
+    of that name would take the place of the image it names)."""
+    dockerfile = context.dockerfile
+    taken = {stage.name for stage in dockerfile.stages} | {s.base for s in dockerfile.stages}
+    for instruction in dockerfile.instructions():
+        taken.add(instruction.flag("from"))
+        for mount in instruction.flag_values("mount"):
+            taken.update(p[5:] for p in mount.split(",") if p.startswith("from="))
+    taken = {name.lower() for name in taken if name}
+    names = ("builder", "build", "bloatscope-builder")
+    return next(
+        name for name in (*names, *(f"builder{n}" for n in range(2, 10**6))) if name not in taken
+    )
