@@ -84,6 +84,7 @@ LAYER_KEYS: dict[str, type | tuple[type, ...]] = {
     "size_bytes": int,
     "compressed_size_bytes": int,
     "created_by": (str, type(None)),
+    "instruction": (str, type(None)),  # 1.2
     "file_count": int,
     "added": int,
     "modified": int,
@@ -100,7 +101,7 @@ def _typed(document: dict[str, Any], keys: dict[str, type | tuple[type, ...]]) -
 
 def test_json_document_keeps_its_contract(run: Run) -> None:
     document = json_of(run, "analyze", "--format", "json")
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == "1.2"
     _typed(document["image"], IMAGE_KEYS)
     image = document["image"]
     assert image["reference"] == str(SAMPLE)
@@ -236,7 +237,7 @@ def test_history_truncates_commands_unless_no_trunc(
 def test_history_json(run: Run) -> None:
     document = json_of(run, "history", "--format", "json")
     analyzed = json_of(run, "analyze", "--format", "json")
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == "1.2"
     assert document["image"]["reference"] == str(SAMPLE)
     steps = document["history"]
     assert len(steps) == 15

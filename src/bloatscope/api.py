@@ -12,7 +12,8 @@ from bloatscope.analysis.model_weights import DEFAULT_MIN_BYTES as MODEL_MIN_BYT
 from bloatscope.analysis.package_stage import run_stage
 from bloatscope.analysis.reclaimable import reclaimable, visible_content
 from bloatscope.model.finding import Finding
-from bloatscope.model.report import Report
+from bloatscope.model.image import Image
+from bloatscope.model.report import DockerfileSource, Report
 from bloatscope.model.tree import ContentId
 from bloatscope.packages.catalog import capture_for, catalogers
 from bloatscope.progress import NullProgress, ProgressObserver
@@ -29,6 +30,7 @@ class AnalyzeOptions:
     model_min_bytes: int = MODEL_MIN_BYTES  # weight files this large are reported
     findings: bool = True  # False: layers, sizes and dive's numbers only, a little faster
     packages: bool = True  # read the package databases and measure every package
+    dockerfile: str | None = None  # the Dockerfile the image was built from: layers get its lines
 
 
 def analyze(
@@ -96,7 +98,23 @@ def analyze(
         final_size_bytes=final_size,
         findings=tuple(sort_findings([*package_findings, *findings])),
         packages=packages,
+        dockerfile=_dockerfile_source(options.dockerfile, image) if options.dockerfile else None,
     )
     progress.advance(1)
     progress.finish()
     return report
+
+
+def _dockerfile_source(path: str, image: Image) -> DockerfileSource:
+    """Each layer's Dockerfile line, by matching the image's history to the final stage."""
+    from bloatscope.dockerfile.history import map_history  # noqa: PLC0415 - only when given
+    from bloatscope.dockerfile.parser import parse_file  # noqa: PLC0415
+
+    dockerfile = parse_file(path)
+    history = map_history(image, dockerfile)
+    layers = {}
+    for match in history.instructions:
+        if match.layer_index is not None:
+            first = match.instruction.original.split("\n", 1)[0].strip()
+            layers[match.layer_index] = (match.instruction.line, first)
+    return DockerfileSource(path, layers)

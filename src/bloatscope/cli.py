@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         "or more (default 50MB)",
     )
     analyze_cmd.add_argument(
+        "--dockerfile",
+        metavar="PATH",
+        help="the Dockerfile the image was built from: each layer is shown with the line "
+        "that made it (without it, the instruction read back from the image's history)",
+    )
+    analyze_cmd.add_argument(
         "--no-findings",
         action="store_true",
         help="skip the causes of waste: layers, sizes and dive's numbers only (a little faster)",

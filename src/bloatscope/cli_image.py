@@ -32,6 +32,7 @@ def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
         workers=args.workers,
         top=args.top,
         packages=not args.no_packages,
+        dockerfile=args.dockerfile,
     )
     with progress_display(args, stderr) as progress:
         report = analyze(reference, options, progress)

@@ -69,6 +69,15 @@ class SizedPath:
 
 
 @dataclass(frozen=True, slots=True)
+class DockerfileSource:
+    """The Dockerfile an image was built from, as given: the line of the instruction that made
+    each layer (where the history matched), and that line's text."""
+
+    path: str
+    layers: dict[int, tuple[int, str]]  # layer index -> (line, the instruction's first line)
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     image: Image
     filesystem: FileSystem
@@ -80,6 +89,7 @@ class Report:
     final_size_bytes: int  # bytes of regular files visible in the final filesystem
     findings: tuple[Finding, ...] = ()  # largest first; their bytes add up to reclaimable_bytes
     packages: PackageInventory | None = None  # None when packages were not cataloged
+    dockerfile: DockerfileSource | None = None  # when one was given
 
     @property
     def reclaimable_bytes(self) -> int:

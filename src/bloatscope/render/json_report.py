@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from bloatscope import __version__
+from bloatscope.dockerfile.history_formats import reconstruct
 from bloatscope.model.finding import Finding
 from bloatscope.model.image import Image
 from bloatscope.model.layer import HistoryEntry, Layer
@@ -17,7 +18,7 @@ from bloatscope.model.tree import LayerChanges
 from bloatscope.render.base import Renderer
 from bloatscope.render.packages import inventory_document, package_document
 
-SCHEMA_VERSION = "1.1"  # 1.1: packages, package_summary
+SCHEMA_VERSION = "1.2"  # 1.1: packages, package_summary; 1.2: layers' instruction, dockerfile
 _SHADOWED_FILES_LISTED = 100
 
 
@@ -63,6 +64,7 @@ def layer_document(layer: Layer, changes: LayerChanges, reclaimable_bytes: int) 
         "compressed_size_bytes": layer.compressed_size_bytes,
         "created": history.created if history else None,
         "created_by": history.created_by if history else None,
+        "instruction": reconstruct(history).text if history else None,
         "comment": history.comment if history else None,
         "file_count": layer.file_count,
         "added": changes.added,
@@ -116,6 +118,7 @@ def report_document(report: Report) -> dict[str, Any]:
             for layer, changes in zip(image.layers, report.changes, strict=True)
         ],
         "history": [history_document(entry) for entry in image.history],
+        "dockerfile": _dockerfile_document(report),
         "reclaimable": {
             "total_bytes": waste.total_bytes,
             "by_cause": {str(cause): size for cause, size in waste.by_cause},
@@ -147,6 +150,20 @@ def report_document(report: Report) -> dict[str, Any]:
         "packages": [package_document(p) for p in packages.packages] if packages else [],
         "package_summary": inventory_document(packages) if packages else None,
         "warnings": list(image.warnings),
+    }
+
+
+def _dockerfile_document(report: Report) -> dict[str, Any] | None:
+    """The Dockerfile given with ``--dockerfile``: the line that made each matched layer."""
+    source = report.dockerfile
+    if source is None:
+        return None
+    return {
+        "path": source.path,
+        "layers": [
+            {"layer": layer, "line": line, "instruction": text}
+            for layer, (line, text) in sorted(source.layers.items())
+        ],
     }
 
 

@@ -10,6 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from bloatscope.dockerfile.history_formats import reconstruct
+from bloatscope.model.layer import Layer
 from bloatscope.model.report import Report, SizedPath
 from bloatscope.render.escape import one_line, safe
 from bloatscope.render.packages import largest_packages_table
@@ -56,11 +58,26 @@ def summary_line(report: Report) -> Text:
     return text
 
 
+def layer_instruction(report: Report, layer: Layer) -> str:
+    """What made the layer: its Dockerfile line when a Dockerfile was given and matched, else
+    the instruction read back from the history (``RUN apt-get ...`` rather than
+    ``/bin/sh -c apt-get ...``)."""
+    source = report.dockerfile
+    if source is not None and layer.index in source.layers:
+        line, text = source.layers[layer.index]
+        return f"{line}: {text}"
+    if layer.history is None:
+        return ""
+    return reconstruct(layer.history).text
+
+
 def layer_table(report: Report, width: int | None) -> Table:
     table = Table(title="Layers", title_justify="left", expand=True, show_edge=False)
     for column in ("#", "Size", "Compressed", "Files", "+ / ~ / -", "Reclaimable"):
         table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("Command", overflow="ellipsis", no_wrap=True, ratio=1, min_width=20)
+    source = report.dockerfile
+    title = "Dockerfile line" if source is not None else "Instruction (from history)"
+    table.add_column(title, overflow="ellipsis", no_wrap=True, ratio=1, min_width=20)
     for layer, changes in zip(report.image.layers, report.changes, strict=True):
         shadowed = report.reclaimable_in_layer(layer.index)
         table.add_row(
@@ -70,7 +87,7 @@ def layer_table(report: Report, width: int | None) -> Table:
             str(layer.file_count),
             f"{changes.added} / {changes.modified} / {changes.removed}",
             Text(human_bytes(shadowed), style="yellow") if shadowed else Text("-", style="dim"),
-            escape(one_line(layer.created_by, width) or "(no history)"),
+            escape(one_line(layer_instruction(report, layer), width) or "(no history)"),
         )
     return table
 
@@ -130,7 +147,12 @@ def findings_table(report: Report, top: int) -> Table:
         more = finding.path_count - min(3, len(finding.paths))
         what = Text()
         what.append(f"{finding.title}: {shown}" + (f" (+{more} more)" if more > 0 else ""))
-        what.append(f"\n{one_line(finding.created_by, _COMMAND_WIDTH)}", style="dim")
+        made_by = (
+            layer_instruction(report, report.image.layers[finding.layer])
+            if finding.layer is not None
+            else finding.created_by
+        )
+        what.append(f"\n{one_line(made_by, _COMMAND_WIDTH)}", style="dim")
         what.append(f"\nfix: {finding.fix}", style="cyan")
         table.add_row(
             human_bytes(finding.bytes),
