@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bloatscope.dockerfile.base import DockerfileError
@@ -87,4 +87,17 @@ def fix_dockerfile(inputs: DockerfileInputs, *, apply_suggestions: bool = False)
         inputs.layers,
         apply_suggestions=apply_suggestions,
     )
-    return fix(context, default_fixers(slim_variant), parse_text)
+    result = fix(context, default_fixers(slim_variant), parse_text)
+    if _has_byte_order_mark(inputs.dockerfile.path):
+        # the parser drops it; kept, the diff applies to the file and --write keeps it
+        bom = "\ufeff"
+        result = replace(result, original=bom + result.original, text=bom + result.text)
+    return result
+
+
+def _has_byte_order_mark(path: str) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return file.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return False

@@ -119,6 +119,18 @@ def test_a_dockerfile_without_a_final_newline_still_gets_a_valid_diff(
     assert (path.parent / "Dockerfile").read_text().endswith('CMD ["/app/run.sh"]\n')
 
 
+def test_a_byte_order_mark_is_kept(run: Run, tmp_path: Path) -> None:
+    # the parser drops it; the diff must still apply to the file, and --write keep it
+    patched = project(tmp_path / "patched", "\ufeff" + ORIGINAL)
+    written = project(tmp_path / "written", "\ufeff" + ORIGINAL)
+    diff, _ = fixed(run, patched)
+    apply_with_patch(diff, patched.parent)
+    assert run("fix", str(written), "--write")[0] == 0
+    result = (written.parent / "Dockerfile").read_bytes()
+    assert result.startswith(b"\xef\xbb\xbfFROM python:3.11 AS builder\n")
+    assert (patched.parent / "Dockerfile").read_bytes() == result
+
+
 def test_without_write_the_diff_is_stdout_and_the_summary_stderr(run: Run, tmp_path: Path) -> None:
     path = project(tmp_path / "p")
     diff, summary = fixed(run, path)
