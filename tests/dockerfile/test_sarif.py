@@ -212,3 +212,15 @@ def test_with_an_image_results_carry_bytes_and_layer(
     apt = next(r for r in results if r["ruleId"] == "BS101")
     assert apt["properties"]["layer"] == 2 and apt["properties"]["bytes"] > 50_000_000
     assert f"({apt['properties']['bytes']:,} bytes in the image)" in apt["message"]["text"]
+
+
+def test_columns_count_code_points_as_the_run_declares(run: Run, tmp_path: Path) -> None:
+    line = 'RUN echo "\u00e9\U0001f600" && apt-get install -y curl && rm -rf /var/lib/apt/lists/*'
+    path = tmp_path / "Dockerfile"
+    path.write_text(f"FROM debian:12-slim\n{line}\n", encoding="utf-8")
+    run_ = sarif_of(run, str(path))["runs"][0]
+    assert run_["columnKind"] == "unicodeCodePoints"
+    (result,) = run_["results"]
+    region = result["locations"][0]["physicalLocation"]["region"]
+    # in UTF-16 units the column would be 19, in bytes 22
+    assert region["startColumn"] == line.index("apt-get") + 1 == 18
