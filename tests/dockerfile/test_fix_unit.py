@@ -399,6 +399,12 @@ def test_the_platform_and_the_final_stage_name_are_kept() -> None:
     ]
 
 
+@pytest.mark.parametrize("copy", ["COPY a /a", "RUN pip install --no-cache-dir flask"])
+def test_a_base_written_with_an_argument_is_left_to_the_lint_finding(copy: str) -> None:
+    # the slim base could only be written over ${PY}, losing what the ARG chooses
+    unchanged(f"ARG PY=3.11\nFROM python:${{PY}}\n{copy}\n")
+
+
 def test_a_slim_base_gets_no_builder_stage() -> None:
     unchanged("FROM python:3.11-slim\nRUN pip install --no-cache-dir flask\n")
 

@@ -48,6 +48,8 @@ class BuilderStageFixer(Fixer):
         builds = [b for b in blocks if _is_build_step(b)]
         if source is None or source.origin is None:
             return []
+        if stage.base not in source.text:
+            return []  # FROM python:${PY}: no literal base to swap; the lint finding explains
         saved = _full_base_bytes(context)
         if not builds:  # nothing to build: the slim base alone
             source.text = annotate(_swap_base(source.text, stage.base, slim), "slim base", saved)
