@@ -125,6 +125,25 @@ def no_packages_command(path: str, output: str) -> list[str]:
     return [*bloatscope_command(path, output), "--no-packages"]
 
 
+def lint_command(path: str) -> list[str]:
+    exe = shutil.which("bloatscope") or "bloatscope"
+    return [exe, "lint", "--quiet", "--fail-on", "none", path]
+
+
+def hadolint_command(path: str) -> list[str]:
+    exe = shutil.which("hadolint") or "hadolint"
+    return [exe, "--no-fail", path]
+
+
+def lint_files() -> list[str]:
+    """The corpus Dockerfiles and the test set written in the styles found in the wild."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    shared = os.environ.get("SHARED_DIR") or os.path.join(here, "..", "..", "shared")
+    found = glob.glob(os.path.join(shared, "corpus", "images", "*", "Dockerfile"))
+    found += glob.glob(os.path.join(here, "..", "tests", "dockerfile", "wild", "*.Dockerfile"))
+    return sorted(found)
+
+
 def dive_command(path: str, output: str) -> list[str]:
     exe = shutil.which("dive") or "dive"
     return [exe, "--ci", "--json", output, f"docker-archive://{path}"]
@@ -194,8 +213,21 @@ def main() -> None:
         help="also time analyze against analyze --no-packages (cataloging and measuring "
         "packages; the target is at most 1.20x)",
     )
+    parser.add_argument(
+        "--lint",
+        action="store_true",
+        help="only time `bloatscope lint` against hadolint on every test Dockerfile (the "
+        "target: as fast as hadolint for one file)",
+    )
     args = parser.parse_args()
     rows = []
+    if args.lint:
+        for path in lint_files():
+            name = os.path.relpath(path, os.path.dirname(os.path.dirname(path)))
+            rows.append(
+                compare(name, lint_command(path), hadolint_command(path), "hadolint", args.repeat)
+            )
+        args.images = []
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "out.json")
         for image in args.images:
