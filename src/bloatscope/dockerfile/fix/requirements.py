@@ -11,7 +11,7 @@ import re
 
 from bloatscope.dockerfile.fix.base import Change, Draft, FixContext, Fixer
 from bloatscope.dockerfile.fix.text import annotate
-from bloatscope.dockerfile.shell import split_commands
+from bloatscope.dockerfile.shell_commands import split_commands
 from bloatscope.model.dockerfile import Instruction
 from bloatscope.model.report import Report
 from bloatscope.packages.imports import UnusedRequirements, requirement_name, unused_requirements

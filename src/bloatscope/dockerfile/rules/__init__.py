@@ -4,29 +4,19 @@ from __future__ import annotations
 
 from bloatscope.dockerfile.base import Rule
 from bloatscope.dockerfile.rules.add import AddUrlOrArchive
-from bloatscope.dockerfile.rules.base_image import (
-    FullBaseImage,
-    LatestBaseTag,
-    UnpinnedBaseTag,
-    slim_variant,
-)
+from bloatscope.dockerfile.rules.apt import AptListsNotRemoved, AptNoInstallRecommends
+from bloatscope.dockerfile.rules.base_image import FullBaseImage, LatestBaseTag, UnpinnedBaseTag
+from bloatscope.dockerfile.rules.build_tools import BuildToolsInFinalStage
 from bloatscope.dockerfile.rules.context import CopyContextWithoutDockerignore, DockerignoreMisses
-from bloatscope.dockerfile.rules.package_managers import (
+from bloatscope.dockerfile.rules.distro_caches import (
     ApkCache,
-    AptListsNotRemoved,
-    AptNoInstallRecommends,
     DnfCleanup,
-    NpmCache,
-    PipCache,
-    YarnCache,
     YumCleanup,
     ZypperCleanup,
 )
-from bloatscope.dockerfile.rules.run_hygiene import (
-    BuildToolsInFinalStage,
-    ChmodAfterCopy,
-    DeletesEarlierLayer,
-)
+from bloatscope.dockerfile.rules.language_caches import NpmCache, PipCache, YarnCache
+from bloatscope.dockerfile.rules.run_hygiene import ChmodAfterCopy, DeletesEarlierLayer
+from bloatscope.dockerfile.rules.slim_pairs import slim_variant
 
 __all__ = ["RULES", "slim_variant"]
 
