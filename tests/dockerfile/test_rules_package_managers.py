@@ -645,3 +645,11 @@ def test_agrees_with_hadolint_except_where_it_says_why(
     ours = {v.instruction.line for v in rule().check(LintContext(parse(text), None))}
     theirs = {line for code, line in hadolint_lines[text] if code == rule.hadolint}
     assert (ours - theirs, theirs - ours) == (only_ours, only_hadolint)
+
+
+def test_a_home_cache_against_a_removed_glob_ends() -> None:
+    """``~/.cache/pip`` checked against ``rm -rf /tmp/*``: the parent walk of a relative path
+    ends at "" (it looped forever, hanging lint on a very common line)."""
+    from bloatscope.dockerfile.rules.run_paths import covers  # noqa: PLC0415
+
+    assert not covers("/tmp/*", "~/.cache/pip")

@@ -220,7 +220,7 @@ def _is_reserved_or_assignment(word: str) -> bool:
     wrappers = {"sudo", "env", "xargs", "command", "exec", "nohup", "nice", "timeout", "eval"}
     wrappers |= {"stdbuf", "gosu", "su-exec", "tini", "dumb-init", "doas", "builtin", "su"}
     wrappers |= {"ionice", "runuser", "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"}
-    head = word.split("=", 1)[0]
+    head = word.split("=", 1)[0].removesuffix("+")  # NAME+=value appends, and assigns too
     is_assignment = "=" in word and head.isidentifier()
     return word in reserved or word.rsplit("/", 1)[-1] in wrappers or is_assignment
 

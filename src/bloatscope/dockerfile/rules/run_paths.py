@@ -24,7 +24,7 @@ def covers(pattern: str, path: str) -> bool:
     if fnmatch.fnmatchcase(path + "/\0", pattern):
         return True
     probe = path
-    while probe != "/":
+    while probe not in ("/", ""):  # a relative path (~/.npm) ends at "", not "/"
         if fnmatch.fnmatchcase(probe, pattern):
             return True
         probe = posixpath.dirname(probe)
