@@ -13,6 +13,7 @@ from bloatscope.model.lint import LintFinding
 if TYPE_CHECKING:
     from bloatscope.model.report import Report
 
+
 def lint(
     dockerfile: Dockerfile,
     rules: Sequence[Rule],
