@@ -15,11 +15,9 @@ from bloatscope.cli_common import (
     progress_display,
     write_output,
 )
-from bloatscope.dockerfile.fix.draft import unified_diff
 from bloatscope.dockerfile.rules import RULES
 from bloatscope.model.finding import Severity
 from bloatscope.render.lint import lint_json, lint_markdown, lint_text
-from bloatscope.render.sarif import render_sarif
 
 _FAIL_LEVELS = {"none": None, "high": 0, "medium": 1, "low": 2}
 _SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
@@ -120,6 +118,8 @@ def run_lint(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     if args.format == "json":
         text = lint_json(findings, args.dockerfile, image)
     elif args.format == "sarif":
+        from bloatscope.render.sarif import render_sarif  # noqa: PLC0415
+
         text = render_sarif(findings, RULES, base=os.getcwd())
     elif args.format == "markdown":
         text = lint_markdown(findings, args.dockerfile, image)
@@ -143,6 +143,8 @@ def run_fix(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         for name, content in result.files.items():
             write_output(content, os.path.join(inputs.context_dir, name), stdout)
     else:
+        from bloatscope.dockerfile.fix.draft import unified_diff  # noqa: PLC0415 - fix only
+
         stdout.file.write(result.diff(os.path.basename(args.dockerfile)))
         # the other files as diffs too, named from the Dockerfile's directory, so that
         # `bloatscope fix Dockerfile | patch -p1` there writes them as well
