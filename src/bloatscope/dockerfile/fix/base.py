@@ -36,6 +36,14 @@ class Draft:
     def text(self) -> str:
         return "".join(block.text for block in self.blocks)
 
+    def runs(self, stage: int) -> list[tuple[Block, Instruction]]:
+        """The RUN blocks of a stage a fixer can edit as text: those without heredocs."""
+        return [
+            (block, block.origin)
+            for block in self.instructions("RUN")
+            if block.stage == stage and block.origin is not None and not block.origin.heredocs
+        ]
+
     def instructions(self, keyword: str | None = None) -> list[Block]:
         return [
             block

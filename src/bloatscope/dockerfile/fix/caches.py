@@ -8,13 +8,12 @@ import re
 from dataclasses import dataclass
 
 from bloatscope.dockerfile.fix.base import Block, Change, Draft, FixContext, Fixer
-from bloatscope.dockerfile.fix.text import add_flags, annotate, insert_after
+from bloatscope.dockerfile.fix.text import PIP_INSTALL, add_flags, annotate, insert_after
 from bloatscope.model.dockerfile import Instruction
 
 _APT_INSTALL = re.compile(r"\bapt(?:-get)?(?:\s+-{1,2}[\w=-]+)*\s+install\b")
 _APT_ANY = re.compile(r"\bapt(?:-get)?\s+(?:-{1,2}[\w=-]+\s+)*(?:update|install|upgrade)\b")
 _NO_RECOMMENDS = re.compile(r"--no-install-recommends|Install-Recommends=(?:false|0)\b")
-_PIP_INSTALL = re.compile(r"\bpip3?(?:\.\d+)?\s+install\b|\s-m\s+pip\s+install\b")
 _NPM_INSTALL = re.compile(r"\bnpm\s+(?:install|ci|i)\b")
 
 
@@ -43,7 +42,7 @@ _CACHES = (
     _Cache(
         "pip",
         "BS103",
-        _PIP_INSTALL,
+        PIP_INSTALL,
         ("/root/.cache/pip",),
         ("pip",),
         off_switch=re.compile(r"--no-cache-dir|PIP_NO_CACHE_DIR"),
@@ -67,12 +66,8 @@ class CacheMountFixer(Fixer):
     id = "cache-mounts"
 
     def apply(self, draft: Draft, context: FixContext) -> list[Change]:
-        final = context.dockerfile.final_stage.index
         changes = []
-        for block in draft.instructions("RUN"):
-            instruction = block.origin
-            if block.stage != final or instruction is None or instruction.heredocs:
-                continue
+        for block, instruction in draft.runs(context.dockerfile.final_stage.index):
             changes += self._fix_run(block, instruction, context)
         return changes
 
@@ -120,12 +115,8 @@ class NoRecommendsFixer(Fixer):
     id = "no-install-recommends"
 
     def apply(self, draft: Draft, context: FixContext) -> list[Change]:
-        final = context.dockerfile.final_stage.index
         changes = []
-        for block in draft.instructions("RUN"):
-            instruction = block.origin
-            if block.stage != final or instruction is None or instruction.heredocs:
-                continue
+        for block, instruction in draft.runs(context.dockerfile.final_stage.index):
             script = instruction.script
             if not _APT_INSTALL.search(script) or _NO_RECOMMENDS.search(script):
                 continue

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
 
 from bloatscope.dockerfile.fix.base import Change, Draft, FixContext, Fixer
-from bloatscope.dockerfile.fix.text import annotate
+from bloatscope.dockerfile.fix.text import PIP_INSTALL, annotate
 from bloatscope.dockerfile.shell_commands import split_commands
 from bloatscope.model.dockerfile import Instruction
 from bloatscope.model.report import Report
@@ -20,7 +19,6 @@ from bloatscope.packages.inventory import Inventory
 from bloatscope.packages.python import canonical
 
 RUNTIME_REQUIREMENTS = "requirements.runtime.txt"
-_PIP_INSTALL = re.compile(r"\bpip3?(?:\.\d+)?\s+install\b|\s-m\s+pip\s+install\b")
 _SKIPPED_DIRS = frozenset({".git", "venv", ".venv", "node_modules", "__pycache__", "site-packages"})
 _MAX_SOURCES = 5_000
 _MAX_SOURCE_BYTES = 2_000_000
@@ -35,7 +33,7 @@ class UnusedRequirementsFixer(Fixer):
             return []
         final = context.dockerfile.final_stage
         installs = [
-            i for i in final.instructions if i.keyword == "RUN" and _PIP_INSTALL.search(i.script)
+            i for i in final.instructions if i.keyword == "RUN" and PIP_INSTALL.search(i.script)
         ]
         found = _requirement_files(final.instructions, installs)
         if not found:

@@ -9,11 +9,10 @@ import re
 
 from bloatscope.dockerfile.fix.base import Change, Draft, FixContext, Fixer
 from bloatscope.dockerfile.fix.ignore import copies_context
-from bloatscope.dockerfile.fix.text import annotate, insert_after
+from bloatscope.dockerfile.fix.text import PIP_INSTALL, annotate, insert_after
 from bloatscope.model.dockerfile import Instruction
 
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-_PIP_INSTALL = re.compile(r"\bpip3?(?:\.\d+)?\s+install\b|\s-m\s+pip\s+install\b")
 _TORCH = re.compile(r"(?<![\w-])torch(?![\w-])")
 _USES = ("CMD", "ENTRYPOINT", "RUN", "ENV", "WORKDIR", "VOLUME", "HEALTHCHECK")
 
@@ -84,14 +83,14 @@ class CpuTorchFixer(Fixer):
         for block in draft.instructions("RUN"):
             origin = block.origin
             if origin is None or not (
-                _PIP_INSTALL.search(origin.script) and _TORCH.search(origin.script)
+                PIP_INSTALL.search(origin.script) and _TORCH.search(origin.script)
             ):
                 continue
             if CPU_INDEX in origin.script:
                 continue
             applied = context.apply_suggestions
             if applied:
-                block.text = insert_after(block.text, _PIP_INSTALL, f" --index-url {CPU_INDEX}")
+                block.text = insert_after(block.text, PIP_INSTALL, f" --index-url {CPU_INDEX}")
             block.text = annotate(block.text, "suggestion: the CPU build of torch", saved)
             changes.append(
                 Change(

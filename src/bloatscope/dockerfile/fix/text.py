@@ -7,6 +7,8 @@ import re
 
 from bloatscope.render.units import human_bytes
 
+# pip's install command, however it is run (pip, pip3, pip3.11, python -m pip)
+PIP_INSTALL = re.compile(r"\bpip3?(?:\.\d+)?\s+install\b|\s-m\s+pip\s+install\b")
 _KEYWORD = re.compile(r"^(\s*)([A-Za-z]+)([ \t]+)", re.MULTILINE)
 
 
