@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import traceback
+import sys
 from collections.abc import Sequence
-
-from rich.console import Console
 
 from bloatscope import __version__, cli_dockerfile
 from bloatscope.cli_common import (
@@ -20,12 +17,13 @@ from bloatscope.cli_common import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    consoles,
     image_arguments,
     positive_argument,
     size_argument,
 )
 from bloatscope.errors import BloatscopeError
-from bloatscope.model.package import Ecosystem
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.render.base import OutputFormat
 from bloatscope.render.escape import safe
 
@@ -146,36 +144,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(stderr: Console, message: str, code: int) -> int:
-    # messages quote paths from the image: control characters are shown escaped
-    stderr.print(
-        f"bloatscope: error: {safe(message)}", markup=False, highlight=False, soft_wrap=True
-    )
+def _print_traceback() -> None:
+    import traceback  # noqa: PLC0415 - only with --debug; it costs lint a tenth of its time
+
+    traceback.print_exc()
+
+
+def _fail(message: str, code: int) -> int:
+    # one plain line, no rich: messages quote paths from the image, so control characters are
+    # shown escaped
+    sys.stderr.write(f"bloatscope: error: {safe(message)}\n")
+    sys.stderr.flush()
     return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    # NO_COLOR (no-color.org): no colour, and no bold or dim either, so no escape codes at all
-    plain = {"color_system": None} if os.environ.get("NO_COLOR") else {}
-    stdout = Console(highlight=False, soft_wrap=False, **plain)  # type: ignore[arg-type]
-    stderr = Console(stderr=True, highlight=False, **plain)  # type: ignore[arg-type]
     # Analysis builds hundreds of thousands of small objects and frees them together at exit;
     # the cyclic collector would only re-scan them over and over.
     gc.disable()
     try:
-        return _run(args, parser, stdout, stderr)
+        return _run(args, parser)
     finally:
         gc.enable()
 
 
-def _run(
-    args: argparse.Namespace,
-    parser: argparse.ArgumentParser,
-    stdout: Console,
-    stderr: Console,
-) -> int:
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         # each command imports what it runs: `lint` without an image never loads the analysis
         if args.command in ("analyze", "packages", "history"):
@@ -186,30 +181,29 @@ def _run(
                 "packages": cli_image.run_packages,
                 "history": cli_image.run_history,
             }[args.command]
-            return run(args, stdout, stderr)
+            return run(args, *consoles())
         if args.command == "lint":
-            return cli_dockerfile.run_lint(args, stdout, stderr)
+            return cli_dockerfile.run_lint(args)
         if args.command == "fix":
-            return cli_dockerfile.run_fix(args, stdout, stderr)
+            return cli_dockerfile.run_fix(args)
         parser.error(f"unknown command {args.command}")
     except BloatscopeError as exc:
         if args.debug:
-            traceback.print_exc()
-        return _fail(stderr, str(exc), EXIT_BAD_INPUT)
+            _print_traceback()
+        return _fail(str(exc), EXIT_BAD_INPUT)
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
         if args.debug:
-            traceback.print_exc()
+            _print_traceback()
         where = f"{exc.filename}: " if exc.filename else ""
-        return _fail(stderr, f"{where}{exc.strerror or exc}", EXIT_BAD_INPUT)
+        return _fail(f"{where}{exc.strerror or exc}", EXIT_BAD_INPUT)
     except KeyboardInterrupt:
-        return _fail(stderr, "interrupted", EXIT_INTERRUPTED)
+        return _fail("interrupted", EXIT_INTERRUPTED)
     except Exception as exc:  # a bug, not bad input: say so in one line unless --debug
         if args.debug:
             raise
         return _fail(
-            stderr,
             f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
             EXIT_INTERNAL,
         )

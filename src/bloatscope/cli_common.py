@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
-
-from rich.console import Console
+from typing import IO, TYPE_CHECKING
 
 from bloatscope.progress import NullProgress, ProgressObserver
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import TaskID
 
 EXIT_OK, EXIT_GATE_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -128,11 +128,25 @@ def positive_argument(text: str) -> int:
     return value
 
 
+def consoles() -> tuple[Console, Console]:
+    """rich consoles for standard output and error. Made only by the commands that draw
+    tables or colour: importing rich costs more than all of ``lint``'s own work."""
+    from rich.console import Console  # noqa: PLC0415
+
+    # NO_COLOR (no-color.org): no colour, and no bold or dim either, so no escape codes at all
+    plain = {"color_system": None} if os.environ.get("NO_COLOR") else {}
+    stdout = Console(highlight=False, soft_wrap=False, **plain)  # type: ignore[arg-type]
+    stderr = Console(stderr=True, highlight=False, **plain)  # type: ignore[arg-type]
+    return stdout, stderr
+
+
 @contextlib.contextmanager
-def progress_display(args: argparse.Namespace, stderr: Console) -> Iterator[ProgressObserver]:
-    if args.quiet or not stderr.is_terminal:
+def progress_display(args: argparse.Namespace) -> Iterator[ProgressObserver]:
+    """A progress bar on standard error when it is a terminal, drawn with rich."""
+    if args.quiet or not sys.stderr.isatty():
         yield NullProgress()
         return
+    _, stderr = consoles()
     display = RichProgress(stderr)
     try:
         yield display
@@ -140,10 +154,13 @@ def progress_display(args: argparse.Namespace, stderr: Console) -> Iterator[Prog
         display.close()
 
 
-def write_output(text: str, path: str | None, stdout: Console) -> None:
+def write_output(text: str, path: str | None, stdout: IO[str] | None = None) -> None:
+    """``text`` to the file at ``path`` (atomically), or to ``stdout`` (default: standard
+    output at call time, so that captured output sees it) when no path is given."""
     if path is None:
-        stdout.file.write(text)
-        stdout.file.flush()
+        stream = stdout if stdout is not None else sys.stdout
+        stream.write(text)
+        stream.flush()
         return
     import stat  # noqa: PLC0415 - only when writing a file
     import tempfile  # noqa: PLC0415

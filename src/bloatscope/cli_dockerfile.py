@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
-
-from rich.console import Console
+import sys
 
 from bloatscope.api_dockerfile import DockerfileInputs, fix_dockerfile, lint_dockerfile, load
 from bloatscope.cli_common import (
@@ -93,14 +92,14 @@ def _dockerfile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress display")
 
 
-def _inputs(args: argparse.Namespace, stderr: Console) -> DockerfileInputs:
+def _inputs(args: argparse.Namespace) -> DockerfileInputs:
     build_args = {}
     for item in args.build_arg:
         name, equals, value = item.partition("=")
         if not equals:  # like docker build: NAME alone takes the value from the environment
             value = os.environ.get(name, "")
         build_args[name] = value
-    with progress_display(args, stderr) as progress:
+    with progress_display(args) as progress:
         return load(
             args.dockerfile,
             image=args.image,
@@ -110,8 +109,8 @@ def _inputs(args: argparse.Namespace, stderr: Console) -> DockerfileInputs:
         )
 
 
-def run_lint(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-    inputs = _inputs(args, stderr)
+def run_lint(args: argparse.Namespace) -> int:
+    inputs = _inputs(args)
     skip = {part.strip() for item in args.ignore for part in item.split(",") if part.strip()}
     findings = lint_dockerfile(inputs, skip)
     image = inputs.report.image.reference if inputs.report else None
@@ -125,7 +124,7 @@ def run_lint(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         text = lint_markdown(findings, args.dockerfile, image)
     else:
         text = lint_text(findings)
-    write_output(text, args.output, stdout)
+    write_output(text, args.output)
     threshold = _FAIL_LEVELS[args.fail_on]
     failed = threshold is not None and any(
         _SEVERITY_RANK[f.severity] <= threshold for f in findings
@@ -133,31 +132,30 @@ def run_lint(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     return EXIT_GATE_FAILED if failed else EXIT_OK
 
 
-def run_fix(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-    inputs = _inputs(args, stderr)
+def run_fix(args: argparse.Namespace) -> int:
+    inputs = _inputs(args)
     from bloatscope.render.fix import fix_summary  # noqa: PLC0415 - fix only
 
     result = fix_dockerfile(inputs, apply_suggestions=args.apply_suggestions)
     if args.write:
-        write_output(result.text, args.dockerfile, stdout)
+        write_output(result.text, args.dockerfile)
         for name, content in result.files.items():
-            write_output(content, os.path.join(inputs.context_dir, name), stdout)
+            write_output(content, os.path.join(inputs.context_dir, name))
     else:
         from bloatscope.dockerfile.fix.draft import unified_diff  # noqa: PLC0415 - fix only
 
-        stdout.file.write(result.diff(os.path.basename(args.dockerfile)))
+        sys.stdout.write(result.diff(os.path.basename(args.dockerfile)))
         # the other files as diffs too, named from the Dockerfile's directory, so that
         # `bloatscope fix Dockerfile | patch -p1` there writes them as well
         here = os.path.dirname(os.path.abspath(args.dockerfile))
         for name, content in result.files.items():
             path = os.path.join(os.path.abspath(inputs.context_dir), name)
             shown = os.path.relpath(path, here).replace(os.sep, "/")
-            stdout.file.write(unified_diff(_read_text(path), content, shown))
+            sys.stdout.write(unified_diff(_read_text(path), content, shown))
     # with --write the summary is the output; otherwise it must not get in the diff's way
-    summary = stdout if args.write else stderr
-    summary.print(
-        fix_summary(result, written=args.write), highlight=False, soft_wrap=True, markup=False
-    )
+    summary = sys.stdout if args.write else sys.stderr
+    summary.write(fix_summary(result, written=args.write) + "\n")
+    summary.flush()
     return EXIT_OK
 
 

@@ -34,7 +34,7 @@ def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
         packages=not args.no_packages,
         dockerfile=args.dockerfile,
     )
-    with progress_display(args, stderr) as progress:
+    with progress_display(args) as progress:
         report = analyze(reference, options, progress)
     output = OutputFormat(args.format)
     if output is OutputFormat.TEXT:
@@ -42,7 +42,7 @@ def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
         if args.output is None:
             renderer.print(report, stdout)
         else:
-            write_output(renderer.render(report), args.output, stdout)
+            write_output(renderer.render(report), args.output, stdout.file)
         return EXIT_OK
     if output is OutputFormat.JSON:
         text = JsonRenderer().render(report)
@@ -50,7 +50,7 @@ def run_analyze(args: argparse.Namespace, stdout: Console, stderr: Console) -> i
         text = DiveJsonRenderer().render(report)
     else:
         assert_never(output)
-    write_output(text, args.output, stdout)
+    write_output(text, args.output, stdout.file)
     return EXIT_OK
 
 
@@ -59,7 +59,7 @@ def run_packages(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
     options = AnalyzeOptions(
         platform=args.platform, verify=args.verify, workers=args.workers, findings=False
     )
-    with progress_display(args, stderr) as progress:
+    with progress_display(args) as progress:
         report = analyze(reference, options, progress)
     inventory = report.packages
     assert inventory is not None  # packages=True is the default
@@ -75,7 +75,9 @@ def run_packages(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
     ]
     shown = dataclasses.replace(inventory, packages=tuple(chosen))
     if args.format == "json":
-        write_output(packages_json(report.image.reference, shown, removal), args.output, stdout)
+        write_output(
+            packages_json(report.image.reference, shown, removal), args.output, stdout.file
+        )
         return EXIT_OK
     console = stdout
     buffer = None
@@ -88,18 +90,18 @@ def run_packages(args: argparse.Namespace, stdout: Console, stderr: Console) -> 
     else:
         console.print(packages_view(shown, args.top))
     if buffer is not None:
-        write_output(buffer.getvalue(), args.output, stdout)
+        write_output(buffer.getvalue(), args.output, stdout.file)
     return EXIT_OK
 
 
 def run_history(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     reference = args.image or sample_reference()
-    with progress_display(args, stderr) as progress:
+    with progress_display(args) as progress:
         result = read_image(
             reference, ReadOptions(args.platform, args.verify, args.workers), progress
         )
     if args.format == "json":
-        write_output(history_json(result.image), None, stdout)
+        write_output(history_json(result.image), None, stdout.file)
     else:
         stdout.print(history_table(result.image, no_trunc=args.no_trunc))
     return EXIT_OK

@@ -12,8 +12,9 @@ from bloatscope.analysis.ai_stacks import AiStacksAnalyzer
 from bloatscope.analysis.base import AnalysisInput
 from bloatscope.analysis.findings import find
 from bloatscope.analysis.reclaimable import reclaimable, visible_content
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.finding import Finding, Severity
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.model.report import Report
 from bloatscope.packages.inventory import Inventory
 from bloatscope.reader.image_reader import read_image

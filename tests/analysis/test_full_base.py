@@ -23,8 +23,9 @@ from bloatscope.analysis.full_base import (
     slim_packages,
 )
 from bloatscope.analysis.reclaimable import reclaimable, visible_content
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.finding import Finding, Severity
-from bloatscope.model.package import Ecosystem, Requirement
+from bloatscope.model.package import Requirement
 from bloatscope.packages.catalog import capture_for, catalog, catalogers, image_files
 from bloatscope.packages.inventory import Inventory
 from bloatscope.reader.image_reader import ReadOptions, read_image

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.ecosystem import Ecosystem
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.apk import (
     MAX_DEPENDENCY_NAMES,
     MAX_LINES,

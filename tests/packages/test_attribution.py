@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bloatscope.analysis.reclaimable import reclaimable, visible_content
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.ecosystem import Ecosystem
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.catalog import image_files
 from bloatscope.packages.inventory import Inventory
 from bloatscope.reader.image_reader import ReadOptions, read_image

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.ecosystem import Ecosystem
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.base import ImageFiles
 from bloatscope.packages.catalog import capture_for
 from bloatscope.packages.conda import CAPTURE, CondaCataloger, spec_name

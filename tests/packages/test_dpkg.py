@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.image import Platform
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.base import ImageFiles
 from bloatscope.packages.catalog import capture_for, prepare_captured
 from bloatscope.packages.dpkg import MAX_RELATION_NAMES, DpkgCataloger

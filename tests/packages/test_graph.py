@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.ecosystem import Ecosystem
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.graph import PackageGraph
 
 PY = Ecosystem.PYTHON

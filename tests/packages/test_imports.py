@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bloatscope.model.package import Ecosystem, PackageInventory, PackageRecord, Requirement
+from bloatscope.model.ecosystem import Ecosystem
+from bloatscope.model.package import PackageInventory, PackageRecord, Requirement
 from bloatscope.model.report import Report
 from bloatscope.packages.catalog import capture_for, catalog, catalogers, image_files
 from bloatscope.packages.imports import (

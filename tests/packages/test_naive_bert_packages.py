@@ -10,7 +10,8 @@ import posixpath
 import pytest
 
 from bloatscope.analysis.dev_packages import dev_removal
-from bloatscope.model.package import Ecosystem, Package, PackageInventory
+from bloatscope.model.ecosystem import Ecosystem
+from bloatscope.model.package import Package, PackageInventory
 from bloatscope.model.report import Report
 from bloatscope.packages.catalog import capture_for, catalog, catalogers, image_files
 from bloatscope.packages.inventory import Inventory

@@ -17,8 +17,9 @@ from typing import Any, NoReturn
 
 import pytest
 
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.image import Platform
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.base import ImageFiles
 from bloatscope.packages.npm import NpmCataloger
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bloatscope.model.package import Ecosystem
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.packages.catalog import capture_for, catalog, catalogers, image_files
 from bloatscope.packages.database_files import ListedPaths
 from bloatscope.packages.dpkg import DpkgCataloger

@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.requirements import Requirement as PepRequirement
 
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.image import Platform
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.base import ImageFiles
 from bloatscope.packages.catalog import prepare_captured
 from bloatscope.packages.python import CAPTURE, CAPTURE_SUFFIXES, PythonCataloger, canonical

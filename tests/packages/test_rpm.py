@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.image import Platform
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.base import ImageFiles
 from bloatscope.packages.rpm import RpmCataloger, installed_package, replay_wal
 from bloatscope.packages.rpm_header import HeaderError, RpmHeader, Tag, Type

@@ -18,8 +18,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim, Description
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.finding import Severity
-from bloatscope.model.package import Ecosystem
 from bloatscope.model.tree import ContentId
 from bloatscope.packages.inventory import Inventory
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim, ClaimBatch, Description
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.finding import Severity
-from bloatscope.model.package import Ecosystem
 from bloatscope.packages.dev_tools import dev_reason
 from bloatscope.packages.inventory import Inventory
 

@@ -16,8 +16,9 @@ from functools import cache
 from importlib import resources
 
 from bloatscope.analysis.base import AnalysisInput, Analyzer, Claim, ClaimBatch, Description
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.finding import Severity
-from bloatscope.model.package import Ecosystem, PackageRecord
+from bloatscope.model.package import PackageRecord
 from bloatscope.packages.dev_tools import dev_reason
 from bloatscope.packages.inventory import Inventory
 

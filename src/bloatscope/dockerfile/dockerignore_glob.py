@@ -12,7 +12,7 @@ escaped letter keeps its regular-expression meaning (``\\d`` is a digit)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bloatscope.dockerfile.base import DockerfileError
 
@@ -35,8 +35,7 @@ _POSIX_CLASSES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class IgnorePattern:
+class IgnorePattern(NamedTuple):
     """One compiled pattern. ``kind`` is moby's shortcut: "exact" compares the whole path,
     "prefix" (``foo/**``) and "suffix" (``**/foo``) its start or end, "regex" the rest."""
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import dockerfile
 from bloatscope.dockerfile import parse_heredocs
@@ -18,8 +17,7 @@ _LOCATE_SECONDS = 3.0  # locating re-parses prefixes; past this the error goes w
 _NO_INSTRUCTIONS = "file with no instructions"
 
 
-@dataclass(frozen=True, slots=True)
-class GoCommand:
+class GoCommand(NamedTuple):
     """One node as the Go parser gives it."""
 
     keyword: str  # as written (the parser keeps the case)

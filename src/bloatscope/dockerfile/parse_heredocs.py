@@ -9,7 +9,7 @@ import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bloatscope.dockerfile.base import DockerfileError
 from bloatscope.dockerfile.substitution import SubstitutionError, go_lstrip, raw_words
@@ -21,8 +21,7 @@ _LEADING_TABS = re.compile(r"^\t+", re.MULTILINE)
 _OPENER = re.compile(r"(?:run|copy|add|onbuild)[ \t]", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Marker:
+class Marker(NamedTuple):
     """``<<EOF``, ``<<-EOF``, ``<<"EOF"``, ``3<<EOF`` as written in an instruction."""
 
     name: str

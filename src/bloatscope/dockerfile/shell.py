@@ -9,7 +9,7 @@ import bisect
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bloatscope.dockerfile.shell_commands import (
     Command,
@@ -27,8 +27,7 @@ from bloatscope.model.dockerfile import Dockerfile, Instruction
 __all__ = ["Command", "RunScript", "run_script", "split_commands"]
 
 
-@dataclass(frozen=True, slots=True)
-class RunScript:
+class RunScript(NamedTuple):
     """A RUN's commands, and the way from a word's offset back to the Dockerfile: the RUN's
     logical line (continuations joined, comment lines dropped, as BuildKit hands it to the
     shell) and its heredoc scripts, laid end to end."""

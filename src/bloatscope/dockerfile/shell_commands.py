@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bloatscope.dockerfile.shell_lexer import Lexer
 from bloatscope.dockerfile.shell_word import Token
@@ -37,14 +37,12 @@ _HEADERS = frozenset({"for", "select", "function"})  # for NAME in WORDS: no com
 _CASE_ENDS = frozenset({";;", ";&", ";;&"})
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     text: str  # the value after quote removal; $VAR, $(...) and `...` kept as written
     offset: int  # where the word begins in the script that was split
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+class Command(NamedTuple):
     """One simple command, wrappers and ``NAME=value`` prefixes taken off."""
 
     words: tuple[Word, ...]  # the program first

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-
-class Ecosystem(enum.StrEnum):
-    DPKG = "dpkg"
-    APK = "apk"
-    RPM = "rpm"
-    PYTHON = "python"
-    NPM = "npm"
-    CONDA = "conda"
+from bloatscope.model.ecosystem import Ecosystem
 
 
 @dataclass(frozen=True, slots=True)

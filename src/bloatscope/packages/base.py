@@ -8,8 +8,9 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.image import Platform
-from bloatscope.model.package import Ecosystem, PackageRecord
+from bloatscope.model.package import PackageRecord
 
 # Database files larger than this are not kept (an rpmdb.sqlite of a big Fedora image is
 # ~20 MB); the cataloger then reports the database as unreadable.

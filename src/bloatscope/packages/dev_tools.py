@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from bloatscope.model.package import Ecosystem, PackageRecord
+from bloatscope.model.ecosystem import Ecosystem
+from bloatscope.model.package import PackageRecord
 
 # Python tools by PEP 503 name. Only tools: libraries a program may import at run time
 # (setuptools, wheel, typing-extensions) are not here even when often installed by tools.

@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.image import Platform
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.base import Cataloger, ImageFiles
 from bloatscope.packages.database_files import (
     ListedPaths,

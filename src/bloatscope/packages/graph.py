@@ -13,7 +13,8 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Collection, Iterable, Iterator, Sequence
 
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.ecosystem import Ecosystem
+from bloatscope.model.package import PackageRecord, Requirement
 
 # Ecosystems whose catalogers resolve every requirement to one copy themselves (npm's nested
 # node_modules lookup); an unresolved one there means nothing installed satisfies it.

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
-from bloatscope.model.package import Ecosystem
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.packages.dev_tools import dev_reason
 from bloatscope.packages.imports_provided import provided_commands, provided_names
 from bloatscope.packages.inventory import Inventory

@@ -7,14 +7,9 @@ from collections.abc import Iterable, Sequence
 
 from packaging.utils import canonicalize_name
 
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.image import Image
-from bloatscope.model.package import (
-    Ecosystem,
-    Package,
-    PackageInventory,
-    PackageRecord,
-    Removal,
-)
+from bloatscope.model.package import Package, PackageInventory, PackageRecord, Removal
 from bloatscope.model.report import ShadowedFile
 from bloatscope.model.tree import ContentId, FileSystem, FsNode
 from bloatscope.packages.attribution import Attribution, unowned

@@ -20,7 +20,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.ecosystem import Ecosystem
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.base import Cataloger, CatalogError, ImageFiles
 
 Warn = Callable[[str], None]

@@ -23,7 +23,8 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement as PepRequirement
 from packaging.utils import canonicalize_name
 
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.ecosystem import Ecosystem
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.base import Cataloger, ImageFiles
 from bloatscope.packages.database_files import ListedPaths, root_relative
 from bloatscope.packages.python_env import MarkerEnvironments

@@ -29,8 +29,9 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.model.image import Platform
-from bloatscope.model.package import Ecosystem, PackageRecord, Requirement
+from bloatscope.model.package import PackageRecord, Requirement
 from bloatscope.packages.base import MAX_CAPTURED_BYTES, Cataloger, ImageFiles
 from bloatscope.packages.database_files import normalized_paths, root_relative
 from bloatscope.packages.rpm_header import HeaderError, RpmHeader, Tag

@@ -3,7 +3,6 @@ bytes the image shows it cost when an image was given."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,6 +42,8 @@ def lint_text(findings: Sequence[LintFinding]) -> str:
 
 
 def lint_json(findings: Sequence[LintFinding], dockerfile: str, image: str | None) -> str:
+    import json  # noqa: PLC0415 - lint's text output does without it
+
     document: dict[str, Any] = {
         "schema_version": LINT_SCHEMA_VERSION,
         "tool": {"name": "bloatscope", "version": __version__},

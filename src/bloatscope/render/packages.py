@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from bloatscope.model.package import Ecosystem, Package, PackageInventory, Removal
+from bloatscope.model.ecosystem import Ecosystem
+from bloatscope.model.package import Package, PackageInventory, Removal
 from bloatscope.render.escape import safe
 from bloatscope.render.units import human_bytes
 

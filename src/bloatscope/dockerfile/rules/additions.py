@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bloatscope.dockerfile.rules.arguments import (
     operands,
@@ -23,8 +23,7 @@ from bloatscope.dockerfile.rules.runs import Call, RunStep, Step, absolute, word
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tar\.(?:gz|bz2|xz|zst))$")
 
 
-@dataclass(frozen=True, slots=True)
-class Added:
+class Added(NamedTuple):
     """A path an earlier instruction put into the image."""
 
     path: str

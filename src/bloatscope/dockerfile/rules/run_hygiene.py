@@ -13,7 +13,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bloatscope.dockerfile.base import LintContext, Rule, Violation
 from bloatscope.dockerfile.rules.additions import Added, Additions, added_by_copy, created
@@ -42,8 +42,7 @@ from bloatscope.model.finding import Severity
 __all__ = ["BuildToolsInFinalStage", "ChmodAfterCopy", "DeletesEarlierLayer"]
 
 
-@dataclass(frozen=True, slots=True)
-class _MetadataChange:
+class _MetadataChange(NamedTuple):
     verb: str  # chmod, chown, chgrp
     setting: str  # the mode or owner it sets
     targets: tuple[str, ...]

@@ -12,6 +12,7 @@ import re
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bloatscope.dockerfile.base import LintContext, Rule, Violation
 from bloatscope.dockerfile.shell import RunScript, run_script
@@ -22,8 +23,7 @@ MAX_COMMANDS = 2000
 _HOME = re.compile(r"^(?:~|\$HOME|\$\{HOME\}|/root|/home/[^/]+)(?=/|$)")
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One instruction of a stage the image is made of, and the state it starts from."""
 
     stage: Stage
@@ -32,8 +32,7 @@ class Step:
     env: Mapping[str, str]  # ENV, and ARG values, in effect
 
 
-@dataclass(frozen=True, slots=True)
-class RunStep:
+class RunStep(NamedTuple):
     """One RUN of a stage the image is made of, and what its shell starts from."""
 
     stage: Stage

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _DEBIAN = frozenset({"jessie", "stretch", "buster", "bullseye", "bookworm", "trixie", "forky"})
 _DEBIAN_SUITES = frozenset({"stable", "oldstable", "oldoldstable", "testing", "unstable", "sid"})
@@ -101,8 +101,7 @@ def _no_drop_in(tag: str) -> str | None:
     return None if _NOT_FULL.search(tag) else ""
 
 
-@dataclass(frozen=True, slots=True)
-class SlimPair:
+class SlimPair(NamedTuple):
     """A full base and how to read its tags. ``full`` is the repository as Docker Hub shortens
     it ("python" for docker.io/library/python). ``slim_of`` takes a tag ("" for none) and gives
     the slim reference to use instead, "" when the tag is a full image without a drop-in slim
