@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 CORE_PACKAGES = (
     "bloatscope.sources",
@@ -71,6 +72,37 @@ def test_core_imports_no_terminal_library() -> None:
 
 
 def test_the_check_sees_rich_when_it_is_imported() -> None:
-    # the control: the CLI does use rich, so the probe must report it there
-    report = _import_in_fresh_process("bloatscope.cli")
+    # the control: the image commands draw tables with rich, so the probe must report it there
+    report = _import_in_fresh_process("bloatscope.cli_image")
     assert "rich" in report["terminal"]
+
+
+_LINT_PROBE = """
+import contextlib, io, json, sys
+from bloatscope.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["lint", sys.argv[1]])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_lint_without_an_image_loads_neither_rich_nor_the_image_analysis(tmp_path: Path) -> None:
+    # start-up is most of lint's time (hadolint answers in 50 ms): lint must not import the
+    # terminal library, the readers, the analysis or the package model it does not use
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM debian:12\nRUN apt-get update && apt-get install -y gcc\n")
+    result = subprocess.run(
+        [sys.executable, "-c", _LINT_PROBE, str(dockerfile)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["code"] == 1  # it did lint: the apt RUN has findings
+    heavy = ("rich", "bloatscope.reader", "bloatscope.analysis", "bloatscope.sources")
+    loaded = [
+        m for m in report["modules"] if m.startswith(heavy) or m == "bloatscope.model.package"
+    ]
+    assert loaded == []

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bloatscope.dockerfile.base import DockerfileError
-from bloatscope.dockerfile.dockerignore import read_dockerignore
+from bloatscope.dockerfile.dockerignore import dockerignore_path, read_dockerignore
 from bloatscope.dockerfile.lint import lint
 from bloatscope.dockerfile.parser import parse_file, parse_text
 from bloatscope.dockerfile.rules import RULES, slim_variant
@@ -32,6 +32,9 @@ class DockerfileInputs:
     dockerignore: tuple[str, ...] | None
     report: Report | None = None
     layers: Mapping[int, int] | None = None
+    # the ignore file the build reads (it may not exist yet): the context's .dockerignore,
+    # or BuildKit's <Dockerfile>.dockerignore beside the Dockerfile
+    dockerignore_path: str | None = None
 
 
 def load(
@@ -49,7 +52,8 @@ def load(
     context = context_dir or os.path.dirname(os.path.abspath(dockerfile_path))
     if not os.path.isdir(context):
         raise DockerfileError("build context is not a directory", path=context)
-    ignore = read_dockerignore(os.path.join(context, ".dockerignore"))
+    ignore_path = dockerignore_path(dockerfile_path, context)
+    ignore = read_dockerignore(ignore_path)
     if report is None and image is not None:
         from bloatscope.api import AnalyzeOptions, analyze  # noqa: PLC0415
 
@@ -59,7 +63,7 @@ def load(
         from bloatscope.dockerfile.history import map_history  # noqa: PLC0415
 
         layers = map_history(report.image, dockerfile).layers_by_line()
-    return DockerfileInputs(dockerfile, context, ignore, report, layers)
+    return DockerfileInputs(dockerfile, context, ignore, report, layers, ignore_path)
 
 
 def lint_dockerfile(
@@ -86,13 +90,25 @@ def fix_dockerfile(inputs: DockerfileInputs, *, apply_suggestions: bool = False)
         inputs.report,
         inputs.layers,
         apply_suggestions=apply_suggestions,
+        dockerignore_name=os.path.relpath(
+            inputs.dockerignore_path or os.path.join(inputs.context_dir, ".dockerignore"),
+            inputs.context_dir,
+        ),
     )
     result = fix(context, default_fixers(slim_variant), parse_text)
+    if "\r\n" in result.original:
+        # a Windows checkout: the new lines get the file's line ending, so that the file does
+        # not come back with mixed ones
+        result = replace(result, text=_crlf(result.text))
     if _has_byte_order_mark(inputs.dockerfile.path):
         # the parser drops it; kept, the diff applies to the file and --write keeps it
         bom = "\ufeff"
         result = replace(result, original=bom + result.original, text=bom + result.text)
     return result
+
+
+def _crlf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
 def _has_byte_order_mark(path: str) -> bool:

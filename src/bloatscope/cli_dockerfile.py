@@ -15,6 +15,7 @@ from bloatscope.cli_common import (
     write_output,
 )
 from bloatscope.dockerfile.rules import RULES
+from bloatscope.errors import BloatscopeError
 from bloatscope.model.finding import Severity
 from bloatscope.render.lint import lint_json, lint_markdown, lint_text
 
@@ -112,6 +113,11 @@ def _inputs(args: argparse.Namespace) -> DockerfileInputs:
 def run_lint(args: argparse.Namespace) -> int:
     inputs = _inputs(args)
     skip = {part.strip() for item in args.ignore for part in item.split(",") if part.strip()}
+    known = {rule.id for rule in RULES} | {rule.name for rule in RULES}
+    unknown = sorted(skip - known)
+    if unknown:  # a typo would otherwise leave the rule on without a word
+        ids = ", ".join(rule.id for rule in RULES)
+        raise BloatscopeError(f"--ignore: no rule {', '.join(unknown)} (the rules: {ids})")
     findings = lint_dockerfile(inputs, skip)
     image = inputs.report.image.reference if inputs.report else None
     if args.format == "json":
@@ -144,19 +150,29 @@ def run_fix(args: argparse.Namespace) -> int:
     else:
         from bloatscope.dockerfile.fix.draft import unified_diff  # noqa: PLC0415 - fix only
 
-        sys.stdout.write(result.diff(os.path.basename(args.dockerfile)))
-        # the other files as diffs too, named from the Dockerfile's directory, so that
-        # `bloatscope fix Dockerfile | patch -p1` there writes them as well
-        here = os.path.dirname(os.path.abspath(args.dockerfile))
-        for name, content in result.files.items():
-            path = os.path.join(os.path.abspath(inputs.context_dir), name)
-            shown = os.path.relpath(path, here).replace(os.sep, "/")
-            sys.stdout.write(unified_diff(_read_text(path), content, shown))
+        # Paths are named from the directory holding the Dockerfile and the context, so that
+        # `bloatscope fix Dockerfile | patch -p1` there writes every file (patch refuses
+        # names with "..").
+        dockerfile = os.path.abspath(args.dockerfile)
+        files = {
+            os.path.abspath(os.path.join(inputs.context_dir, name)): content
+            for name, content in result.files.items()
+        }
+        base = os.path.commonpath([os.path.dirname(dockerfile), *map(os.path.dirname, files)])
+        sys.stdout.write(result.diff(_shown(dockerfile, base)))
+        for path, content in files.items():
+            sys.stdout.write(unified_diff(_read_text(path), content, _shown(path, base)))
+        if base != os.path.dirname(dockerfile) and result.changes:
+            sys.stderr.write(f"paths are relative to {base}: apply the diff there\n")
     # with --write the summary is the output; otherwise it must not get in the diff's way
     summary = sys.stdout if args.write else sys.stderr
     summary.write(fix_summary(result, written=args.write) + "\n")
     summary.flush()
     return EXIT_OK
+
+
+def _shown(path: str, base: str) -> str:
+    return os.path.relpath(path, base).replace(os.sep, "/")
 
 
 def _read_text(path: str) -> str | None:

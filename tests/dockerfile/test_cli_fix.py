@@ -167,11 +167,15 @@ def test_the_rewritten_dockerfile_parses_and_has_the_edits(run: Run, tmp_path: P
     assert run("fix", str(path), "--write")[0] == 0
     rewritten = parse_file(str(path))
     builder, final = rewritten.stages
-    # the builder: the full base, the pip install and the file it reads, pip's cache mounted
+    # the builder: the full base, the pip install and the file it reads, pip's cache mounted,
+    # after the apt install before it (gcc, which a pip install may need to build)
     assert (builder.name, builder.base) == ("builder", "python:3.11")
-    pip = instructions_of(rewritten, 0, "RUN")
-    assert [i.script for i in pip] == ["pip install -r requirements.txt"]
-    assert pip[0].flag_values("mount") == ("type=cache,target=/root/.cache/pip",)
+    runs = instructions_of(rewritten, 0, "RUN")
+    assert [i.script for i in runs] == [
+        "apt-get update && apt-get install --no-install-recommends -y gcc",
+        "pip install -r requirements.txt",
+    ]
+    assert runs[1].flag_values("mount") == ("type=cache,target=/root/.cache/pip",)
     assert [i.arguments for i in instructions_of(rewritten, 0, "COPY")] == [
         ("requirements.txt", ".")
     ]
@@ -235,3 +239,105 @@ def test_nothing_to_change(run: Run, tmp_path: Path) -> None:
     )
     assert run("fix", str(path), "--write")[0] == 0
     assert path.read_text() == 'FROM python:3.11-slim\nCOPY app.py /app.py\nCMD ["python"]\n'
+
+
+def test_a_crlf_dockerfile_comes_back_with_crlf_lines_only(run: Run, tmp_path: Path) -> None:
+    crlf = ORIGINAL.replace("\n", "\r\n")
+    patched = project(tmp_path / "patched", crlf)
+    written = project(tmp_path / "written", crlf)
+    diff, _ = fixed(run, patched)
+    apply_with_patch(diff, patched.parent)
+    assert run("fix", str(written), "--write")[0] == 0
+    result = (written.parent / "Dockerfile").read_bytes()
+    assert result != crlf.encode() and b"AS builder\r\n" in result
+    assert result.count(b"\n") == result.count(b"\r\n")  # no bare newline anywhere
+    assert (patched.parent / "Dockerfile").read_bytes() == result
+
+
+def test_a_dockerfile_specific_dockerignore_is_the_one_read_and_extended(
+    run: Run, tmp_path: Path
+) -> None:
+    # BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile before the context's
+    path = project(tmp_path / "p")
+    app = path.rename(path.parent / "app.Dockerfile")
+    (path.parent / ".dockerignore").write_text("secrets/\n")  # the other file: left alone
+    specific = path.parent / "app.Dockerfile.dockerignore"
+    specific.write_text("# app only\n.git\n")
+    diff, _ = fixed(run, app)
+    assert "\n--- a/app.Dockerfile.dockerignore\n+++ b/app.Dockerfile.dockerignore\n" in diff
+    assert "a/.dockerignore" not in diff
+    code, _, err = run("fix", str(app), "--write")
+    assert (code, err) == (0, "")
+    extended = specific.read_text()
+    assert extended.startswith("# app only\n.git\n\n# written by bloatscope")
+    assert "venv/" in extended.splitlines() and extended.splitlines().count(".git") == 1
+    assert (path.parent / ".dockerignore").read_text() == "secrets/\n"
+
+
+def test_lint_reads_the_dockerfile_specific_dockerignore(run: Run, tmp_path: Path) -> None:
+    path = project(tmp_path / "p")
+    app = path.rename(path.parent / "app.Dockerfile")
+    code, out, _ = run("lint", str(app), "--format", "json")
+    assert code == 1 and '"BS110"' in out  # COPY . /app and no ignore file at all
+    (path.parent / "app.Dockerfile.dockerignore").write_text(".git\n")
+    _, out, _ = run("lint", str(app), "--format", "json")
+    assert '"BS110"' not in out
+
+
+def test_with_a_context_elsewhere_the_diff_applies_from_the_common_directory(
+    run: Run, tmp_path: Path
+) -> None:
+    # docker build -f docker/Dockerfile src: the diff names docker/Dockerfile and
+    # src/.dockerignore, never "../src/.dockerignore", which patch refuses
+    context = tmp_path / "repo" / "src"
+    project(context)
+    (context / "Dockerfile").unlink()
+    dockerfile = tmp_path / "repo" / "docker" / "Dockerfile"
+    dockerfile.parent.mkdir()
+    dockerfile.write_text(ORIGINAL)
+    code, diff, err = run("fix", str(dockerfile), "--context", str(context))
+    assert code == 0
+    assert diff.startswith("--- a/docker/Dockerfile\n+++ b/docker/Dockerfile\n")
+    assert "\n--- /dev/null\n+++ b/src/.dockerignore\n" in diff and ".." not in diff
+    assert f"paths are relative to {tmp_path / 'repo'}" in err
+    apply_with_patch(diff, tmp_path / "repo")
+    assert (context / ".dockerignore").read_text().startswith("# written by bloatscope")
+    assert "AS builder" in dockerfile.read_text()
+
+
+def test_a_summary_says_how_many_details_it_left_out(run: Run, tmp_path: Path) -> None:
+    path = project(tmp_path / "p")
+    _, summary = fixed(run, path)
+    # the .dockerignore change lists its lines: the usual junk is more than eight lines
+    shown = [line.strip() for line in summary.splitlines()]
+    more = [line for line in shown if line.startswith("... and ")]
+    assert len(more) == 1
+    written = path.parent / ".dockerignore"
+    assert not written.exists()
+    diff, _ = fixed(run, path)
+    added = [
+        line for line in diff.split("+++ b/.dockerignore\n")[1].splitlines() if line[:1] == "+"
+    ]
+    lines = [line[1:] for line in added if not line.startswith("+#") and not line.startswith("+@")]
+    assert more[0] == f"... and {len(lines) - 8} more"
+
+
+def test_the_builder_has_what_its_build_step_reads_from_a_whole_context_copy(
+    run: Run, tmp_path: Path
+) -> None:
+    # pip reads /app/requirements.txt, which only `COPY . /app` brings: the builder copies
+    # the context too, and the final stage keeps its copy
+    dockerfile = "FROM python:3.11\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n"
+    path = project(tmp_path / "p", dockerfile)
+    assert run("fix", str(path), "--write")[0] == 0
+    rewritten = parse_file(str(path))
+    builder, final = rewritten.stages
+    assert [(i.keyword, i.arguments) for i in builder.instructions[1:]] == [
+        ("COPY", (".", "/app")),
+        ("RUN", ("pip install -r /app/requirements.txt",)),
+    ]
+    # what pip installed comes where the pip install was
+    assert [(i.keyword, i.flags, i.arguments) for i in final.instructions[1:]] == [
+        ("COPY", (), (".", "/app")),
+        ("COPY", ("--from=builder",), ("/usr/local", "/usr/local")),
+    ]

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from bloatscope.api_dockerfile import lint_dockerfile, load
+from bloatscope.model.finding import Finding
 from bloatscope.model.report import Report
+from bloatscope.render.units import human_bytes
 from cli_support import Run, json_of
 
 SHARED_IMAGES = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "images"
@@ -268,8 +270,11 @@ def test_waste_zoo_findings_carry_the_bytes_the_analysis_found_in_their_layers(
 
     apt = by_rule["BS101", 4]  # RUN apt-get update && apt-get install ... curl
     assert apt["layer"] == 2
-    assert apt["bytes"] == analysis_bytes(analysis, "package-cache", "apt-lists", 2)
-    assert apt["bytes"] > 50_000_000
+    # the lists, and the pkgcache.bin/srcpkgcache.bin apt-get update built from them
+    lists = analysis_bytes(analysis, "package-cache", "apt-lists", 2)
+    pkgcache = analysis_bytes(analysis, "package-cache", "apt-cache", 2)
+    assert lists > 50_000_000 and pkgcache > 50_000_000  # 82.9 and 78.2 MB as built today
+    assert apt["bytes"] == lists + pkgcache
     pip = by_rule["BS103", 17]
     assert pip["layer"] == 10
     assert pip["bytes"] == analysis_bytes(analysis, "package-cache", "pip", 10)
@@ -288,7 +293,8 @@ def test_waste_zoo_findings_carry_the_bytes_the_analysis_found_in_their_layers(
     assert lint["measured_bytes"] == sum(f["bytes"] or 0 for f in lint["findings"])
     # the text output shows the same bytes per layer
     text = run("lint", dockerfile, "--image", image, "-q")[1]
-    assert re.search(r":4:5: BS101 \[DL3009\] medium: .*, 82\.9 MB in layer 2\n", text)
+    shown = re.escape(human_bytes(apt["bytes"]))  # 161.1 MB: the lists and pkgcache.bin
+    assert re.search(rf":4:5: BS101 \[DL3009\] medium: .*, {shown} in layer 2\n", text)
 
 
 @pytest.mark.corpus
@@ -308,9 +314,23 @@ def test_naive_bert_context_and_apt_findings_carry_their_layers_bytes(
 
     apt = findings["BS101"]  # RUN apt-get update && apt-get install -y curl, line 4
     assert (apt.line, apt.layer) == (4, 2)
-    lists = [
-        f
-        for f in report.findings
-        if (f.cause, f.group, f.layer) == ("package-cache", "apt-lists", 2)
-    ]
-    assert len(lists) == 1 and apt.bytes == lists[0].bytes > 0
+    # the lists and the pkgcache.bin apt built from them, one finding each
+    (lists,) = [f for f in report.findings if _apt_finding(f, "apt-lists", 2)]
+    (pkgcache,) = [f for f in report.findings if _apt_finding(f, "apt-cache", 2)]
+    assert lists.bytes > 0 and pkgcache.bytes > 0
+    assert apt.bytes == lists.bytes + pkgcache.bytes
+
+
+def _apt_finding(finding: Finding, group: str, layer: int) -> bool:
+    return (finding.cause, finding.group, finding.layer) == ("package-cache", group, layer)
+
+
+def test_an_unknown_rule_to_ignore_is_an_error_not_a_silent_no_op(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM debian:12-slim\nRUN apt-get update\n")
+    code, out, err = run("lint", str(path), "--ignore", "BS101,BS1O2")  # a letter O
+    assert (code, out) == (2, "")
+    assert err.startswith("bloatscope: error: --ignore: no rule BS1O2 (the rules: BS101, ")
+    assert len(err.splitlines()) == 1
+    code, _, err = run("lint", str(path), "--ignore", "BS101", "--ignore", "apt-lists-not-removed")
+    assert code == 0 and err == ""

@@ -122,3 +122,52 @@ def test_the_fixed_naive_bert_builds_under_1_5_gb_and_each_estimate_holds(
         estimate = estimated[fixer]
         assert estimate is not None and saved > 50_000_000, (fixer, estimate, saved)
         assert abs(estimate - saved) <= 0.25 * saved, (fixer, estimate, saved)
+
+
+SMALL = """\
+FROM localhost/python-full:latest
+WORKDIR /app
+COPY . /app
+RUN pip install -r /app/requirements.txt
+CMD ["python", "main.py"]
+"""
+
+
+@pytest.mark.corpus
+def test_a_build_step_reading_a_whole_context_copy_still_builds(
+    corpus_dir: Path, tmp_path: Path, run: object
+) -> None:
+    # pip reads requirements.txt from `COPY . /app`: the builder stage must copy the context
+    # too, or `pip install` fails there. buildah builds the rewrite; the image has the package
+    # pip installed, on the slim base.
+    context = tmp_path / "small"
+    context.mkdir()
+    (context / "Dockerfile").write_text(SMALL)
+    (context / "requirements.txt").write_text("six==1.16.0\n")
+    (context / "main.py").write_text("import six\n")
+    code, _out, err = run("fix", str(context / "Dockerfile"), "--write", "--quiet")  # type: ignore[operator]
+    assert code == 0, err
+    rewritten = (context / "Dockerfile").read_text()
+    assert "FROM localhost/python-slim:latest" in rewritten
+    ca = ["-v", "/etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro"]
+    tag = "localhost/fix-small-probe:latest"
+    buildah = _buildah(corpus_dir)
+    subprocess.run(
+        [*buildah, "bud", "-q", "--isolation", "chroot", *ca, "-t", tag, str(context)],
+        check=True,
+    )
+    archive = tmp_path / "small.docker.tar"
+    try:
+        subprocess.run(
+            [*buildah, "push", "-q", tag, f"docker-archive:{archive}:small:latest"], check=True
+        )
+    finally:
+        subprocess.run([*buildah, "rmi", "-f", tag], check=False, capture_output=True)
+    built = analyze(str(archive), AnalyzeOptions(min_finding_bytes=0))
+    slim = analyze(str(corpus_dir / "python-slim.docker.tar"), AnalyzeOptions())
+    paths = {entry.path for layer in built.image.layers for entry in layer.entries}
+    assert "usr/local/lib/python3.11/dist-packages/six.py" in paths  # Debian's pip
+    assert "app/requirements.txt" in paths
+    # the slim base's layers under the copied ones
+    slim_layers = [layer.diff_id for layer in slim.image.layers]
+    assert [layer.diff_id for layer in built.image.layers[: len(slim_layers)]] == slim_layers

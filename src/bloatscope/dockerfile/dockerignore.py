@@ -11,6 +11,7 @@ directories is not an exception."""
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +26,16 @@ _GO_SPACE = (
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
     "\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+
+
+def dockerignore_path(dockerfile: str, context_dir: str) -> str:
+    """The ignore file a build of ``dockerfile`` reads: BuildKit's Dockerfile-specific
+    ``<Dockerfile>.dockerignore`` beside it when there is one, else the context's
+    ``.dockerignore`` (which need not exist)."""
+    specific = dockerfile + ".dockerignore"
+    if os.path.isfile(specific):
+        return specific
+    return os.path.join(context_dir, ".dockerignore")
 
 
 def read_dockerignore(path: str) -> tuple[str, ...] | None:

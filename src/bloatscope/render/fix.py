@@ -7,6 +7,8 @@ from bloatscope.dockerfile.fix.run import FixResult
 from bloatscope.render.escape import one_line
 from bloatscope.render.units import human_bytes
 
+_DETAIL_LINES = 8  # per change; the diff itself has them all
+
 
 def fix_summary(result: FixResult, *, written: bool) -> str:
     if not result.changes:
@@ -23,7 +25,10 @@ def fix_summary(result: FixResult, *, written: bool) -> str:
         lines.append(
             f"  line {change.line:>3}  {saving:>9}  {one_line(change.title, None)}{rule}{status}"
         )
-        lines += [f"                       {one_line(item, None)}" for item in change.detail[:8]]
+        shown = change.detail[:_DETAIL_LINES]
+        lines += [f"                       {one_line(item, None)}" for item in shown]
+        if len(change.detail) > len(shown):
+            lines.append(f"                       ... and {len(change.detail) - len(shown)} more")
     total = result.estimate_bytes
     verb = "Wrote" if written else "Would change"
     head = f"{verb} {len(result.changes)} thing(s)"

@@ -74,6 +74,9 @@ class FixContext:
     report: Report | None = None
     layers: Mapping[int, int] | None = None  # final-stage instruction line -> image layer
     apply_suggestions: bool = False
+    # where the ignore file is, from the context: ".dockerignore", or a Dockerfile-specific
+    # "docker/app.Dockerfile.dockerignore"
+    dockerignore_name: str = ".dockerignore"
 
     def layer_of(self, instruction: Instruction) -> int | None:
         return self.layers.get(instruction.line) if self.layers is not None else None

@@ -60,7 +60,7 @@ class DockerignoreFixer(Fixer):
         header = "# written by bloatscope fix: build-context junk the image does not need\n"
         body = "".join(f"{line}\n" for line in kept)
         before = _existing_text(context)
-        draft.files[DOCKERIGNORE] = before + ("\n" if before else "") + header + body
+        draft.files[context.dockerignore_name] = before + ("\n" if before else "") + header + body
         for block in draft.instructions():
             if block.origin is copies[0]:
                 block.text = annotate(block.text, "junk kept out by .dockerignore", saved or None)
@@ -69,7 +69,7 @@ class DockerignoreFixer(Fixer):
             Change(
                 self.id,
                 "BS110" if context.dockerignore is None else "BS111",
-                f"{DOCKERIGNORE}: {len(kept)} line(s)",
+                f"{posixpath.basename(context.dockerignore_name)}: {len(kept)} line(s)",
                 copies[0].line,
                 saved if measured else None,
                 detail=detail,
@@ -84,7 +84,8 @@ def _existing_text(context: FixContext) -> str:
         return ""
     if context.context_dir is not None:
         try:
-            with open(os.path.join(context.context_dir, DOCKERIGNORE), encoding="utf-8") as file:
+            path = os.path.join(context.context_dir, context.dockerignore_name)
+            with open(path, encoding="utf-8") as file:
                 text = file.read()
             return text if text.endswith("\n") or not text else text + "\n"
         except (OSError, UnicodeDecodeError):

@@ -18,6 +18,10 @@ _BUILD_STEP = re.compile(
     r"|\byarn(?:\s+install)?\b|\bpoetry\s+install\b|\buv\s+pip\s+install\b|\bconda\s+install\b"
 )
 _SETUP = frozenset({"ARG", "ENV", "WORKDIR"})  # needed in both stages, in place
+# what says how the image runs, not what a build step can read: never needed in the builder
+_RUNTIME_ONLY = frozenset(
+    {"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "VOLUME", "STOPSIGNAL", "ONBUILD"}
+)
 # where a build step's files are not worth copying: caches and scratch space
 _NOT_COPIED = ("tmp/", "root/.cache/", "var/cache/", "root/.npm/", "var/lib/apt/")
 # usr/local, opt/venv: deeper directories may not exist once the builder installs less
@@ -60,10 +64,16 @@ class BuilderStageFixer(Fixer):
         leading = blocks[: blocks.index(source)]
         blocks = blocks[len(leading) :]
         builder = [*leading, Block(_builder_from(source.origin, name), None, stage.index)]
-        for block in blocks:
-            if block is source:
+        # A build step may read what any earlier step left: `COPY . /app` before
+        # `pip install -r /app/requirements.txt`, `apt-get install libpq-dev` before building
+        # psycopg2. Those steps run in the builder too (and stay in the final stage); the
+        # inputs named by a build step move.
+        last_build = max(blocks.index(b) for b in builds)
+        for position, block in enumerate(blocks):
+            if block is source or block.keyword is None:
                 continue
-            if block.keyword in _SETUP or block in builds or block in inputs:
+            earlier_step = position < last_build and block.keyword not in _RUNTIME_ONLY
+            if block.keyword in _SETUP or block in builds or block in inputs or earlier_step:
                 builder.append(Block(block.text, block.origin, stage.index))
         directories = _install_directories(context, [b.origin for b in builds if b.origin])
         saved = _plus_inputs(saved, context, [b.origin for b in inputs if b.origin])
