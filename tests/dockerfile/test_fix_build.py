@@ -71,14 +71,17 @@ def _build(corpus: Path, context: Path, digest: str) -> Path:
         [*buildah, "bud", "-q", "--layers", "--isolation", "chroot", *ca, "-t", tag, str(context)],
         check=True,
     )
-    partial = archive.with_suffix(".partial")
+    # two test runs may build at once: each writes its own partial file, and only other
+    # digests' archives are removed
+    partial = archive.with_name(f"{archive.name}.partial{os.getpid()}")
     partial.unlink(missing_ok=True)
     subprocess.run(
         [*buildah, "push", "-q", tag, f"docker-archive:{partial}:naive-bert-fixed:latest"],
         check=True,
     )
     for old in corpus.glob("naive-bert-fixed-*.docker.tar"):
-        old.unlink()
+        if old != archive:
+            old.unlink(missing_ok=True)
     partial.rename(archive)
     return archive
 
