@@ -1,0 +1,373 @@
+"""The file tree dive shows for one layer: which paths it holds, each one's Added / Modified /
+Removed / Unmodified state, the entry shown for it, and dive's sizes (dive-reference §1.5-§1.7).
+
+A tree is three arrays over the nodes of the report's PathIndex (a state, a size, an entry per
+node; nodes outside the tree are ABSENT), computed in one replay of the layers' events and one
+pass from the deepest nodes up. See docs/explore.md, "The browsing model", for the rules and
+where they depart from dive.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from bloatscope.explore.base import CompareMode
+from bloatscope.explore.index import ROOT, PathIndex
+from bloatscope.model.entry import EntryType, FileEntry, go_file_mode
+from bloatscope.model.report import Report
+from bloatscope.model.tree import DiffState, LayerChanges
+
+ABSENT = 255  # a node that is not in this tree
+_NEUTRAL = 4  # an implicit directory: its children alone decide its state
+_UNMODIFIED, _MODIFIED, _ADDED, _REMOVED = (int(state) for state in DiffState)
+_REGULAR = (0x30, 0x37)
+_KEEPS_CHILDREN = (EntryType.DIR, EntryType.SYMLINK)  # dive keeps children under a symlink
+
+# A node's code is below | present << 1 | gone << 2 (LAYER) or base | final << 1 | ever << 2
+# (AGGREGATED); these tables turn a code into a starting state, _NEUTRAL marking the nodes
+# whose own entry is compared and whose children are merged in (the "derived" nodes).
+_LAYER_START = bytes(
+    # code: 0 nowhere, 1 below, untouched, 2 new, 3 below and in the layer: compared,
+    # 4 deleted but not there (dive: a path error), 5 deleted, 6 deleted and made anew as
+    # new, 7 below, deleted and made again: compared
+    [ABSENT, _UNMODIFIED, _ADDED, _NEUTRAL, ABSENT, _REMOVED, _ADDED, _NEUTRAL]
+).ljust(256, b"\xff")
+_AGGREGATED_START = bytes(
+    # code: 0 nowhere, 1 base only (deleted, never touched again), 2 cannot happen (a path
+    # not in layer 0 is final only by being in a later layer), 3 base and final, untouched,
+    # 4 added then deleted, 5 deleted, 6 added, 7 base, final and touched: compared
+    [ABSENT, _REMOVED, _ADDED, _UNMODIFIED, _REMOVED, _REMOVED, _ADDED, _NEUTRAL]
+).ljust(256, b"\xff")
+_STATES = tuple(DiffState)
+
+
+class TreeNode(NamedTuple):
+    """One path of a tree, for callers that ask about a path rather than draw rows."""
+
+    path: str
+    state: DiffState
+    size: int  # dive's size (§1.7)
+    entry: FileEntry | None  # the entry shown; None for a directory no layer has an entry for
+    layer: int  # the layer that wrote that entry (or first needed the directory)
+
+
+class FileTree:
+    """The tree of ``layer`` in ``mode``. Arrays are indexed by PathIndex node id."""
+
+    __slots__ = ("_by_size", "entries", "index", "layer", "mode", "origins", "sizes", "states")
+
+    def __init__(
+        self,
+        index: PathIndex,
+        layer: int,
+        mode: CompareMode,
+        *,
+        states: bytearray,
+        sizes: array[int],
+        entries: list[FileEntry | None],
+        origins: array[int],
+    ) -> None:
+        self.index = index
+        self.layer = layer
+        self.mode = mode
+        self.states = states
+        self.sizes = sizes
+        self.entries = entries
+        self.origins = origins  # the layer each shown entry comes from
+        self._by_size: dict[int, array[int]] = {}
+
+    @property
+    def total_size(self) -> int:
+        """The root's size: every byte shown, removed ones excepted."""
+        return self.sizes[ROOT]
+
+    def __len__(self) -> int:
+        """Nodes in the tree, the root excepted."""
+        return len(self.states) - self.states.count(ABSENT) - 1
+
+    def __contains__(self, path: object) -> bool:
+        node = self.index.ids.get(path) if isinstance(path, str) else None
+        return node is not None and node != ROOT and self.states[node] != ABSENT
+
+    def get(self, path: str) -> TreeNode | None:
+        node = self.index.ids.get(path.strip("/"))
+        if node is None or node == ROOT or self.states[node] == ABSENT:
+            return None
+        return self.node(node)
+
+    def node(self, node: int) -> TreeNode:
+        return TreeNode(
+            self.index.paths[node],
+            _STATES[self.states[node]],
+            self.sizes[node],
+            self.entries[node],
+            self.origins[node],
+        )
+
+    def largest_first(self, node: int) -> array[int]:
+        """The children of ``node`` in this tree, largest first, ties by name; kept, as every
+        view of the tree sorted by size asks again."""
+        found = self._by_size.get(node)
+        if found is None:
+            states = self.states
+            children = [child for child in self.index.children(node) if states[child] != ABSENT]
+            children.sort(key=self.sizes.__getitem__, reverse=True)  # stable: names stay
+            found = self._by_size[node] = array("i", children)
+        return found
+
+    def __iter__(self) -> Iterator[TreeNode]:
+        """Every node, parents first, siblings by name."""
+        states = self.states
+        for node in range(1, len(states)):
+            if states[node] != ABSENT:
+                yield self.node(node)
+
+
+def build_tree(
+    report: Report, layer: int, mode: CompareMode, *, honor_opaque: bool = False
+) -> FileTree:
+    """One tree of ``report``. Indexing a report's paths costs several trees' time, so the
+    index of the last report asked about is kept (with its last few trees): switching layers
+    of one report pays for it once. A TreeCache does the same for callers that hold one."""
+    global _last_cache  # noqa: PLW0603 - one report is browsed at a time
+    cache = _last_cache
+    if cache is None or cache.report is not report or cache.honor_opaque != honor_opaque:
+        cache = _last_cache = TreeCache(report, honor_opaque=honor_opaque)
+    return cache.tree(layer, mode)
+
+
+class TreeCache:
+    """The trees of one report, built on demand from one PathIndex, the last few kept (a tree
+    costs about 17 bytes per path of the image). ``honor_opaque`` applies opaque whiteouts
+    (``.wh..wh..opq``) as a runtime does; off by default, as dive ignores them."""
+
+    def __init__(self, report: Report, *, keep: int = 4, honor_opaque: bool = False) -> None:
+        self.report = report
+        self.index = PathIndex(report.image.layers)
+        self.honor_opaque = honor_opaque
+        self._keep = keep
+        self._trees: OrderedDict[tuple[int, CompareMode], FileTree] = OrderedDict()
+
+    def tree(self, layer: int, mode: CompareMode) -> FileTree:
+        if not 0 <= layer < len(self.index.layers):
+            raise IndexError(f"layer {layer} out of range (the image has {len(self.index.layers)})")
+        if layer == 0:
+            mode = CompareMode.LAYER  # both modes show layer 0 alone
+        key = (layer, mode)
+        found = self._trees.get(key)
+        if found is not None:
+            self._trees.move_to_end(key)
+            return found
+        builder = _Builder(self.index, self.report.changes, self.honor_opaque)
+        made = builder.layer(layer) if mode is CompareMode.LAYER else builder.aggregated(layer)
+        self._trees[key] = made
+        while len(self._trees) > self._keep:
+            self._trees.popitem(last=False)
+        return made
+
+
+_last_cache: TreeCache | None = None
+
+
+class _Builder:
+    def __init__(
+        self, index: PathIndex, changes: tuple[LayerChanges, ...], honor_opaque: bool
+    ) -> None:
+        self.index = index
+        self.changes = changes
+        self.honor_opaque = honor_opaque
+        count = len(index)
+        self.exists = bytearray(count)  # the stack replayed so far
+        self.entries: list[FileEntry | None] = [None] * count  # each node's last entry
+        self.origins = array("H", bytes(2 * count))  # the layer of each of those entries
+        self.ever: bytearray | None = None  # set: nodes present in any layer replayed since
+
+    # -- replaying the stack ----------------------------------------------------------------
+
+    def replay(self, upto: int, start: int = 0) -> None:
+        """Applies layers ``start..upto-1`` to the stack: whiteouts (and replacements) first,
+        then the layer's own paths, as the OCI spec orders them."""
+        exists, entries, origins, ever = self.exists, self.entries, self.origins, self.ever
+        for number in range(start, upto):
+            events = self.index.events[number]
+            layer_entries = self.index.layers[number].entries
+            for low, high in self._gone_ranges(number):
+                exists[low:high] = bytes(high - low)
+            for node in events.implicit:
+                old = entries[node]
+                if not exists[node] or (old is not None and old.typeflag not in _KEEPS_CHILDREN):
+                    entries[node] = None  # a directory made anew (a file in the way goes)
+                    origins[node] = number
+                    exists[node] = 1
+            for node, at in zip(events.adds, events.add_entries, strict=True):
+                entries[node] = layer_entries[at]
+                origins[node] = number
+                exists[node] = 1
+            if ever is not None:
+                for node in events.implicit:
+                    ever[node] = 1
+                for node in events.adds:
+                    ever[node] = 1
+
+    def _gone_ranges(self, number: int) -> Iterator[tuple[int, int]]:
+        """The id ranges layer ``number`` deletes from the stack below it."""
+        events, ends = self.index.events[number], self.index.ends
+        for node in events.removals:
+            yield node, ends[node]
+        for node in events.replaced:
+            yield node + 1, ends[node]
+        if self.honor_opaque:
+            for node in events.opaque:
+                yield node + 1, ends[node]
+
+    # -- the two modes ----------------------------------------------------------------------
+
+    def layer(self, number: int) -> FileTree:
+        """dive's per-layer view: stack(0..number-1) below, layer ``number`` on top."""
+        self.replay(number)
+        index, count = self.index, len(self.index)
+        below = self.exists
+        lower, origins = self.entries, self.origins
+        entries = list(lower)  # the shown entry: the lower one unless this layer has its own
+        events = index.events[number]
+        present = bytearray(count)
+        for node in events.implicit:
+            present[node] = 1
+        for node in events.adds:
+            present[node] = 1
+        gone = bytearray(count)
+        for start, end in self._gone_ranges(number):
+            gone[start:end] = b"\x01" * (end - start)
+        states = _codes(below, present, gone).translate(_LAYER_START)
+        derived = states.translate(_DERIVED)
+        for node in events.implicit:
+            old = lower[node]
+            if not below[node] or gone[node]:
+                entries[node] = None
+                origins[node] = number
+            elif old is not None and old.typeflag not in _KEEPS_CHILDREN:
+                entries[node] = None  # a file turned into a directory
+                origins[node] = number
+                states[node] = _MODIFIED
+        changes = self.changes[number].states if number < len(self.changes) else b""
+        trusted = bool(changes) and not events.duplicates
+        layer_entries = index.layers[number].entries
+        pairs: Iterable[tuple[int, int]] = zip(events.adds, events.add_entries, strict=True)
+        if events.duplicates:  # the last copy of a path is the one unpacked
+            pairs = dict(pairs).items()
+        for node, at in pairs:
+            upper = layer_entries[at]
+            entries[node] = upper
+            origins[node] = number
+            if states[node] != _NEUTRAL:
+                continue  # Added: nothing below to compare with
+            old = lower[node]
+            merged = changes[at] if trusted else _ADDED
+            if old is not None and merged in (_UNMODIFIED, _MODIFIED):
+                states[node] = merged  # the reader compared this entry already
+            else:
+                states[node] = compare(old, upper)
+        return self._finish(number, CompareMode.LAYER, states, derived, entries)
+
+    def aggregated(self, number: int) -> FileTree:
+        """dive's aggregated view: layer 0 below, layers 1..``number`` on top, every node
+        marked by comparing what the stack shows at ``number`` with layer 0."""
+        self.replay(1)
+        base = bytearray(self.exists)
+        base_entries = list(self.entries)
+        self.ever = bytearray(len(self.index))
+        self.replay(number + 1, start=1)
+        final, entries, ever = self.exists, self.entries, self.ever
+        states = _codes(base, final, ever).translate(_AGGREGATED_START)
+        derived = states.translate(_DERIVED)
+        node = states.find(_NEUTRAL, 1)  # C-speed: skips the nodes no later layer touched
+        while node >= 0:
+            states[node] = compare(base_entries[node], entries[node])
+            node = states.find(_NEUTRAL, node + 1)
+        return self._finish(number, CompareMode.AGGREGATED, states, derived, entries)
+
+    def _finish(
+        self,
+        number: int,
+        mode: CompareMode,
+        states: bytearray,
+        derived: bytearray,
+        entries: list[FileEntry | None],
+    ) -> FileTree:
+        """Merges each compared directory's children into its state (dive's deriveDiffType:
+        equal states stay, a mix is Modified) and sums sizes (§1.7: removed descendants count
+        only toward a removed directory), deepest nodes first."""
+        parents = self.index.parents
+        sizes = array("q", bytes(8 * len(states)))
+        states[ROOT] = _UNMODIFIED
+        for node in range(len(states) - 1, 0, -1):
+            state = states[node]
+            if state == ABSENT:
+                continue
+            if state == _NEUTRAL:  # an implicit directory with nothing beneath it in the tree
+                state = states[node] = _UNMODIFIED
+            entry = entries[node]
+            size = sizes[node]
+            if entry is not None and entry.typeflag in _REGULAR:
+                size += entry.size
+                sizes[node] = size
+            parent = parents[node]
+            if derived[parent]:
+                # the parent was there before and still is: a child added or removed
+                # changed it (dive's own comparison of the parent is Unmodified or
+                # Modified, so the merge can never make it Added or Removed)
+                folded = state if state <= _MODIFIED else _MODIFIED
+                above = states[parent]
+                if above != folded:
+                    states[parent] = folded if above == _NEUTRAL else _MODIFIED
+            if state != _REMOVED or states[parent] == _REMOVED:
+                sizes[parent] += size
+        return FileTree(
+            self.index,
+            number,
+            mode,
+            states=states,
+            sizes=sizes,
+            entries=entries,
+            origins=self.origins,
+        )
+
+
+def _codes(first: bytearray, second: bytearray, third: bytearray) -> bytearray:
+    """``first | second << 1 | third << 2`` per byte, for 0/1 arrays (big-int arithmetic: no
+    carry can cross a byte, each byte holds at most 7)."""
+    size = len(first)
+    value = (
+        int.from_bytes(first, "little")
+        | int.from_bytes(second, "little") << 1
+        | int.from_bytes(third, "little") << 2
+    )
+    return bytearray(value.to_bytes(size, "little"))
+
+
+# 1 for the nodes whose state merges their children's: those starting _NEUTRAL (taken before
+# their own comparison overwrites it)
+_DERIVED = bytes(1 if value == _NEUTRAL else 0 for value in range(256))
+
+
+def compare(lower: FileEntry | None, upper: FileEntry | None) -> int:
+    """dive's FileInfo.Compare (§1.5): type, content, mode, uid and gid; not size, mtime or link
+    target. A missing entry is an implicit directory, which has no attributes to compare: its
+    children decide (_NEUTRAL). A regular file without a digest on either side is Modified, as
+    the reader's merger decides it: the reader hashes every file whose path recurs in another
+    layer, so this happens only for layers the archive left out."""
+    if lower is upper:
+        return _UNMODIFIED if lower is not None else _NEUTRAL
+    if lower is None or upper is None:
+        other = upper if lower is None else lower
+        return _NEUTRAL if other is not None and other.typeflag == EntryType.DIR else _MODIFIED
+    if lower.typeflag != upper.typeflag or lower.uid != upper.uid or lower.gid != upper.gid:
+        return _MODIFIED
+    if go_file_mode(lower.mode, lower.typeflag) != go_file_mode(upper.mode, upper.typeflag):
+        return _MODIFIED
+    if upper.typeflag in _REGULAR and (upper.digest is None or lower.digest != upper.digest):
+        return _MODIFIED
+    return _UNMODIFIED
