@@ -254,6 +254,10 @@ def analysis_bytes(findings: list[dict[str, Any]], cause: str, kind: str | None,
     return matches[0]
 
 
+def _apt_finding(finding: Finding, group: str, layer: int) -> bool:
+    return (finding.cause, finding.group, finding.layer) == ("package-cache", group, layer)
+
+
 @pytest.mark.corpus
 def test_waste_zoo_findings_carry_the_bytes_the_analysis_found_in_their_layers(
     run: Run, corpus_dir: Path
@@ -319,10 +323,6 @@ def test_naive_bert_context_and_apt_findings_carry_their_layers_bytes(
     (pkgcache,) = [f for f in report.findings if _apt_finding(f, "apt-cache", 2)]
     assert lists.bytes > 0 and pkgcache.bytes > 0
     assert apt.bytes == lists.bytes + pkgcache.bytes
-
-
-def _apt_finding(finding: Finding, group: str, layer: int) -> bool:
-    return (finding.cause, finding.group, finding.layer) == ("package-cache", group, layer)
 
 
 def test_an_unknown_rule_to_ignore_is_an_error_not_a_silent_no_op(run: Run, tmp_path: Path) -> None:

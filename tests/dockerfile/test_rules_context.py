@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from bloatscope.api import AnalyzeOptions, analyze
 from bloatscope.dockerfile.base import LintContext
 from bloatscope.dockerfile.parser import parse_text
 from bloatscope.dockerfile.rules.context import (
+    MAX_CONTEXT_COPIES,
     USUAL_JUNK,
     CopyContextWithoutDockerignore,
     DockerignoreMisses,
@@ -142,12 +144,37 @@ def test_bs110_with_a_dockerignore_even_an_empty_one():
 
 def test_bs110_only_where_files_reach_the_image():
     text = (
-        "FROM node:22 AS web\nCOPY . /web\nRUN npm ci && npm run build\n"  # copied from: flagged
+        "FROM node:22 AS web\nCOPY . /web\nRUN npm ci && npm run build\n"  # only dist shipped
         "FROM python:3.12 AS scratchpad\nADD ./ /tmp/ctx\n"  # nothing takes from it
         "FROM python:3.12-slim\nCOPY --from=web /web/dist /app/static\nCOPY ./ /app\n"
     )
     violations = CopyContextWithoutDockerignore().check(context_of(text))
-    assert places(violations) == [(2, 6), (8, 6)]
+    assert places(violations) == [(8, 6)]
+
+
+def test_bs110_not_in_a_builder_stage_whose_output_alone_is_copied():
+    builder = "FROM golang:1.22 AS builder\nCOPY . .\nRUN go build -o /out/app .\n"
+    final = "FROM gcr.io/distroless/static\nCOPY --from=builder /out /out\n"
+    assert list(CopyContextWithoutDockerignore().check(context_of(builder + final))) == []
+    # the same COPY in the final stage puts the context in the image
+    shipped = builder + final + "COPY . .\n"
+    assert places(CopyContextWithoutDockerignore().check(context_of(shipped))) == [(6, 6)]
+
+
+def test_bs110_in_a_builder_stage_whose_context_is_copied_whole():
+    text = (
+        "FROM node:22 AS deps\nWORKDIR /app\nCOPY . .\n"  # 0: the context in /app
+        "FROM deps AS build\nRUN npm run build\n"  # 1: built on it, /app passed on
+        "FROM node:22-slim\nCOPY --from=build /app/dist /srv\nCOPY --from=build /app /app\n"
+    )
+    (violation,) = CopyContextWithoutDockerignore().check(context_of(text))
+    assert (violation.line, violation.column) == (3, 6)
+    assert violation.message.endswith("(the COPY --from at line 8 ships /app)")
+    # a glob over the directory ships all of it too; one of its names alone does not
+    globbed = text.replace("COPY --from=build /app /app", "COPY --from=build /app/* /app/")
+    assert places(CopyContextWithoutDockerignore().check(context_of(globbed))) == [(3, 6)]
+    named = text.replace("COPY --from=build /app /app", "COPY --from=build /app/*.json /app/")
+    assert list(CopyContextWithoutDockerignore().check(context_of(named))) == []
 
 
 def test_bs110_lookalikes():
@@ -223,3 +250,18 @@ def test_bs111_says_nothing_without_the_image_or_without_a_dockerignore(junk_rep
 def test_bs111_only_for_the_layer_the_copy_made(junk_report: Report):
     context = context_of(DOCKERFILE, (), report=junk_report, layers={3: 0})
     assert list(DockerignoreMisses().check(context)) == []
+
+
+def test_bs110_stays_fast_on_many_chained_stages_copied_from_many_times():
+    stages = 2000
+    text = "FROM x AS s0\nCOPY . /a0\n" + "".join(
+        f"FROM s{i - 1} AS s{i}\nCOPY . /a{i}\n" for i in range(1, stages)
+    )
+    text += "FROM y\n" + "".join(f"COPY --from=s{stages - 1} /a{i} /b{i}\n" for i in range(stages))
+    context = context_of(text)
+    started = time.monotonic()
+    violations = list(CopyContextWithoutDockerignore().check(context))
+    assert time.monotonic() - started < 5  # 14 s when every copy of the chain was compared
+    # the first MAX_CONTEXT_COPIES of the chain are followed, each shipped by its own COPY
+    assert len(violations) == MAX_CONTEXT_COPIES
+    assert violations[1].message.endswith(f"(the COPY --from at line {2 * stages + 3} ships /a1)")

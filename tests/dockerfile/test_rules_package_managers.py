@@ -8,11 +8,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 
 from bloatscope.dockerfile.base import LintContext, Rule
+from bloatscope.dockerfile.lint import lint as lint_measured
 from bloatscope.dockerfile.parser import parse_text as parse
+from bloatscope.dockerfile.rules import RULES
+from bloatscope.dockerfile.rules.cache_rule import CacheRule
 from bloatscope.dockerfile.rules.package_managers import (
     ApkCache,
     AptListsNotRemoved,
@@ -24,6 +28,7 @@ from bloatscope.dockerfile.rules.package_managers import (
     YumCleanup,
     ZypperCleanup,
 )
+from bloatscope.model.finding import Finding, Severity
 
 
 def lint(text: str, rule: type[Rule]) -> list[tuple[int, int]]:
@@ -91,6 +96,56 @@ def test_apt_lists_violation_names_the_cache_it_explains() -> None:
     assert (found.cause, found.group) == ("package-cache", "apt-lists")
     assert "--mount=type=cache,target=/var/lib/apt/lists" in found.fix
     assert found.fix.index("--mount") < found.fix.index("rm -rf")  # the mount comes first
+
+
+def test_apt_lists_fix_takes_out_the_pkgcache_too() -> None:
+    (found,) = AptListsNotRemoved().check(LintContext(parse(APT_LISTS[0][0]), None))
+    assert "--mount=type=cache,target=/var/cache/apt" in found.fix
+    assert "apt-get clean" in found.fix  # deletes /var/cache/apt/*.bin; rm of the lists does not
+
+
+class _Measured(NamedTuple):
+    """The part of a report the cache rules price from."""
+
+    findings: tuple[Finding, ...]
+
+
+def _cache(group: str, layer: int, size: int) -> Finding:
+    return Finding("package-cache", group, group, Severity.MEDIUM, size, layer, "", (), 1, "")
+
+
+def test_apt_lists_priced_with_the_pkgcache_of_their_layer() -> None:
+    text = case(_DEBIAN, "RUN apt-get update && apt-get install -y curl", "RUN pip install x")
+    report: Any = _Measured(  # lint reads only the findings of a cache rule's report
+        (
+            _cache("apt-lists", 1, 82_910_775),
+            _cache("apt-cache", 1, 78_184_156),
+            _cache("apt-archives", 1, 1_617_108),  # apt-get install's, not update's
+            _cache("apt-cache", 2, 500),  # another layer's
+            _cache("pip", 2, 7_046),
+        )
+    )
+    rules = [rule() for rule in (AptListsNotRemoved, PipCache)]
+    findings = lint_measured(parse(text), rules, report=report, layers={2: 1, 3: 2})
+    priced = {f.rule: (f.bytes, f.layer) for f in findings}
+    assert priced == {"BS101": (82_910_775 + 78_184_156, 1), "BS103": (7_046, 2)}
+    # without the layer the RUN made, nothing is priced
+    unplaced = lint_measured(parse(text), rules[:1], report=report, layers={3: 2})
+    assert [(f.bytes, f.layer) for f in unplaced] == [(None, None)]
+
+
+def test_no_two_rules_price_the_same_cache() -> None:
+    """Each group of the package-cache findings is priced by one rule at most: a RUN flagged by
+    two rules never counts the same bytes twice."""
+    priced = [
+        group
+        for rule in RULES
+        if isinstance(rule, CacheRule) and rule.cause is not None
+        for group in (rule.group, *rule.companions)
+    ]
+    assert None not in priced  # a rule with no group would price every cache of its layer
+    assert len(priced) == len(set(priced))
+    assert "apt-cache" in priced
 
 
 RECOMMENDS = [

@@ -172,6 +172,95 @@ def test_what_is_deleted_once_is_not_deleted_again() -> None:
     assert starting(spots(text, DeletesEarlierLayer), [(3, "rm -rf /a")])
 
 
+# --- paths with variables --------------------------------------------------------------------
+
+VARIABLES = [
+    # ENV and ARG values in effect replace $NAME and ${NAME}
+    (
+        case(_PY, "ENV APP_HOME=/srv/app", "COPY . /srv/app", "RUN rm -rf ${APP_HOME}/tmp"),
+        [(4, "rm -rf ${APP_HOME}/tmp")],
+    ),
+    (
+        case(_PY, "ARG WHEELS=/w", "COPY a.whl b.whl $WHEELS/", 'RUN rm -rf "$WHEELS"'),
+        [(4, 'rm -rf "$WHEELS"')],
+    ),
+    # the rails example with BUNDLE_PATH set here: the bundle's cache is what it deletes
+    (
+        case(
+            "FROM ruby:3.3",
+            "ENV BUNDLE_PATH=/usr/local/bundle",
+            "WORKDIR /rails",
+            "COPY vendor/cache /usr/local/bundle/ruby/3.3.0/cache",
+            'RUN rm -rf ~/.bundle/ "${BUNDLE_PATH}"/ruby/*/cache',
+        ),
+        [(5, "rm -rf ~/.bundle/")],
+    ),
+    # exported, or set by cd, in the same RUN
+    (
+        case(_PY, "COPY . /app", "RUN export D=/app/tests && rm -rf $D"),
+        [(3, "rm -rf $D")],
+    ),
+    (
+        case(_PY, "ENV APP=/app", "COPY . /app", "RUN cd $APP && rm -rf tests"),
+        [(4, "rm -rf tests")],
+    ),
+    # a file written under a known directory whatever the loop variable is: deleting the
+    # whole directory later reaches it
+    (
+        case(_PY, "RUN for i in 1 2; do echo x > /srv/f$i; done", "RUN rm -rf /srv"),
+        [(3, "rm -rf /srv")],
+    ),
+]
+VARIABLES_UNKNOWN = [
+    # the base image sets BUNDLE_PATH (/usr/local/bundle): not /rails/$BUNDLE_PATH/...
+    case(
+        "FROM ruby:3.3",
+        "WORKDIR /rails",
+        "COPY Gemfile Gemfile.lock ./",
+        'RUN bundle install && rm -rf "${BUNDLE_PATH}"/ruby/*/cache',
+    ),
+    case(_PY, "WORKDIR /app", "COPY . .", "RUN rm -rf $APP_HOME/tmp"),
+    case(_PY, "COPY . /app", "RUN rm -rf /app/$UNSET"),  # which part of /app: not known
+    case(_PY, "COPY . /app", "RUN for d in a b; do rm -rf /app/$d; done"),
+    case(_PY, "COPY . /app", "RUN rm -rf /app/$(cat list)"),
+    case(_PY, "ARG OUT", "COPY . /app", "RUN rm -rf $OUT"),  # an ARG with no value
+    # written where an unknown variable points: not under the WORKDIR
+    case(_PY, "WORKDIR /app", 'RUN curl -o "$DEST/x.tgz" https://x.org/x.tgz', "RUN rm -rf /app"),
+    case(_PY, "WORKDIR /app", "RUN cd $BUILD && echo x > out.log", "RUN rm -rf /app"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), VARIABLES)
+def test_rm_paths_with_known_variables_are_expanded(
+    text: str, expected: list[tuple[int, str]]
+) -> None:
+    assert starting(spots(text, DeletesEarlierLayer), expected)
+
+
+@pytest.mark.parametrize("text", VARIABLES_UNKNOWN)
+def test_rm_paths_with_unknown_variables_are_left_out(text: str) -> None:
+    assert spots(text, DeletesEarlierLayer) == []
+
+
+def test_expanded_rm_message_names_the_path_it_reaches() -> None:
+    (found,) = DeletesEarlierLayer().check(LintContext(parse(VARIABLES[0][0]), None))
+    assert "deletes /srv/app/tmp, part of what the COPY at line 3 added" in found.message
+
+
+def test_chmod_paths_with_variables() -> None:
+    known = case(_PY, "ENV APP=/app", "COPY run.sh /app/", "RUN chmod +x $APP/run.sh")
+    assert starting(spots(known, ChmodAfterCopy), [(4, "chmod +x $APP/run.sh")])
+    unknown = case(_PY, "WORKDIR /app", "COPY . .", "RUN chmod +x $APP_HOME/bin/run")
+    assert spots(unknown, ChmodAfterCopy) == []
+
+
+def test_a_cache_deleted_through_a_known_variable_is_cleaned() -> None:
+    known = case(_PY, "ENV PIP_CACHE_DIR=/tmp/pip", "RUN pip install x && rm -rf $PIP_CACHE_DIR")
+    assert spots(known, managers.PipCache) == []
+    unknown = case(_PY, "RUN pip install x && rm -rf $CACHE")
+    assert starting(spots(unknown, managers.PipCache), [(2, "pip install x")])
+
+
 def test_rm_message_names_what_and_where() -> None:
     (found,) = DeletesEarlierLayer().check(LintContext(parse(DELETES[0][0]), None))
     assert found.cause == "deleted"

@@ -1,6 +1,7 @@
 """apt's size rules: its package lists (BS101) and recommended packages (BS102).
 
-``apt-get update`` leaves the lists in the layer unless the RUN deletes or mounts them;
+``apt-get update`` leaves the lists in the layer unless the RUN deletes or mounts them, and
+with them the package caches apt builds from the lists (pkgcache.bin, priced with the lists);
 ``apt-get install`` without ``--no-install-recommends`` adds every recommended package."""
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ class AptListsNotRemoved(CacheRule):
     hadolint = "DL3009"
     title = "apt package lists left in the layer"
     group = "apt-lists"
+    # apt-get update also builds pkgcache.bin and srcpkgcache.bin from the lists, in
+    # /var/cache/apt; the fix takes them out with the lists, and no other rule prices them
+    companions = ("apt-cache",)
     fix = (
-        "Mount the lists as a build cache: `RUN --mount=type=cache,target=/var/lib/apt/lists,"
-        "sharing=locked apt-get update && ...`; or end this RUN with "
-        "`&& rm -rf /var/lib/apt/lists/*`."
+        "Mount the lists as a build cache, and apt's own cache beside them: `RUN "
+        "--mount=type=cache,target=/var/lib/apt/lists,sharing=locked "
+        "--mount=type=cache,target=/var/cache/apt,sharing=locked apt-get update && ...`; or "
+        "end this RUN with `&& apt-get clean && rm -rf /var/lib/apt/lists/*`."
     )
 
     def fills(self, call: Call) -> bool:
@@ -50,8 +55,9 @@ class AptListsNotRemoved(CacheRule):
 
     def describe(self, command: Command) -> str:
         return (
-            f"`{command.name} update` leaves the package lists (/var/lib/apt/lists) in this "
-            "layer: nothing after it in this RUN deletes them"
+            f"`{command.name} update` leaves the package lists (/var/lib/apt/lists), and any "
+            "pkgcache.bin apt builds from them, in this layer: nothing after it in this RUN "
+            "deletes them"
         )
 
 

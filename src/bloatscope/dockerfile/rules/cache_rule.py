@@ -3,6 +3,10 @@
 It flags a command that fills a cache, with nothing in its RUN keeping the cache out of the
 layer.
 
+With an image, a violation is priced with its cache's finding group in the RUN's layer, and
+with the groups the same command leaves beside it that the same fix takes out (``companions``:
+apt-get update's pkgcache.bin beside its lists). No two rules price the same group.
+
 A cache in a builder stage never reaches the image (hadolint flags it anyway, except for
 DL3009), so only the stages the image is made of are walked. A RUN whose cache directory is a
 ``--mount=type=cache`` (or ``tmpfs``) keeps nothing in its layer and is never flagged; where a
@@ -14,9 +18,16 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Iterator
 
-from bloatscope.dockerfile.base import Violation
+from bloatscope.dockerfile.base import LintContext, Violation
 from bloatscope.dockerfile.rules.run_paths import Removals, mounted
-from bloatscope.dockerfile.rules.runs import Call, RunRule, RunStep, calls, violation
+from bloatscope.dockerfile.rules.runs import (
+    Call,
+    RunRule,
+    RunStep,
+    calls,
+    expanded,
+    violation,
+)
 from bloatscope.dockerfile.shell_commands import Command
 
 
@@ -27,6 +38,8 @@ class CacheRule(RunRule):
 
     cause: str | None = "package-cache"
     group: str | None = None
+    # more groups of ``cause`` the filling command leaves in the layer, which the fix removes too
+    companions: tuple[str, ...] = ()
     fix: str
 
     @abstractmethod
@@ -55,7 +68,7 @@ class CacheRule(RunRule):
                 if not (cleaned or mounted(step, caches) or removals.clear(caches)):
                     offending.append(call)
             cleaned |= self.cleans(call.command)
-            removals.add(call)
+            removals.add(expanded(call))
         if offending:
             more = len(offending) - 1
             command = offending[-1].command
@@ -67,3 +80,22 @@ class CacheRule(RunRule):
                 cause=self.cause,
                 group=self.group,
             )
+
+    def measure(
+        self, violation: Violation, context: LintContext
+    ) -> tuple[int | None, int | None] | None:
+        """With companions, the bytes of the group and of its companions in the RUN's layer;
+        otherwise the linter's own pricing (the group alone)."""
+        report, layers = context.report, context.layers
+        if not self.companions or report is None or layers is None:
+            return None
+        layer = layers.get(violation.instruction.line)
+        if layer is None:
+            return None
+        groups = {self.group, *self.companions}
+        total = sum(
+            finding.bytes
+            for finding in report.findings
+            if finding.cause == self.cause and finding.group in groups and finding.layer == layer
+        )
+        return total, layer

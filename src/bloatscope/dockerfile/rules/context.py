@@ -1,14 +1,22 @@
 """Size rules for the build context: a COPY or ADD of the whole context without a .dockerignore
 (BS110), and, with the image, the junk such a COPY shipped that the .dockerignore lets through
-(BS111). Also where a COPY/ADD source word is, for the other non-RUN rules."""
+(BS111). Also where a COPY/ADD source word is, for the other non-RUN rules.
+
+BS110 is about the image's size: a whole-context COPY counts in a stage the image is made of
+(the final stage and those it is built FROM), and in a builder stage only when a stage the image
+is made of copies from it a path holding where the context went (``COPY --from=build /app /app``
+after ``COPY . /app``). ``COPY --from=build /app/dist /app`` ships the build's output, not the
+context: the context is still sent to the builder, but the image is no bigger for it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bloatscope.dockerfile.base import LintContext, Rule, Violation
 from bloatscope.dockerfile.dockerignore import DockerIgnore, go_clean
+from bloatscope.dockerfile.rules.run_paths import covers
+from bloatscope.dockerfile.rules.runs import absolute, shipped_stages, words_of
 from bloatscope.model.dockerfile import Dockerfile, Instruction
 from bloatscope.model.finding import Finding, Severity
 
@@ -32,6 +40,7 @@ USUAL_JUNK = (
     "*.log",
 )
 PATHS_SHOWN = 3
+MAX_CONTEXT_COPIES = 64
 
 
 def word_position(dockerfile: Dockerfile, instruction: Instruction, index: int) -> tuple[int, int]:
@@ -115,27 +124,84 @@ class CopyContextWithoutDockerignore(Rule):
             return
         dockerfile = context.dockerfile
         lines = ", ".join(f"`{line}`" for line in USUAL_JUNK)
-        for index in image_stages(dockerfile):
-            for instruction in dockerfile.stages[index].instructions:
-                position = whole_context_source(instruction)
-                if position is None:
-                    continue
-                source = sources(instruction)[position]
-                line, column = word_position(
-                    dockerfile, instruction, source_index(instruction, position)
-                )
-                yield Violation(
-                    instruction,
-                    f"{instruction.keyword} {source} copies the whole build context and there "
-                    "is no .dockerignore: version control, virtualenvs, caches and local data "
-                    "go into the image with the sources",
-                    line,
-                    column,
-                    "Write a .dockerignore next to the Dockerfile with what the image does "
-                    f"not need, for a start: {lines}; then the local data, model files and "
-                    "build output the app does not read at run time.",
-                    cause=CAUSE,
-                )
+        for instruction, position, through in _shipped_context_copies(dockerfile):
+            source = sources(instruction)[position]
+            line, column = word_position(
+                dockerfile, instruction, source_index(instruction, position)
+            )
+            yield Violation(
+                instruction,
+                f"{instruction.keyword} {source} copies the whole build context and there "
+                "is no .dockerignore: version control, virtualenvs, caches and local data "
+                f"go into the image with the sources{through}",
+                line,
+                column,
+                "Write a .dockerignore next to the Dockerfile with what the image does "
+                f"not need, for a start: {lines}; then the local data, model files and "
+                "build output the app does not read at run time.",
+                cause=CAUSE,
+            )
+
+
+class _ContextCopy(NamedTuple):
+    instruction: Instruction
+    position: int  # of its whole-context source
+    destination: str  # where the context goes: absolute, against the WORKDIR in effect
+
+
+def _shipped_context_copies(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, int, str]]:
+    """The whole-context COPYs and ADDs whose context reaches the image, in file order, each
+    with the position of its whole-context source and, for one in a builder stage, the words
+    saying which COPY --from ships it ("" in a stage the image is made of)."""
+    shipped = {stage.index for stage in shipped_stages(dockerfile)}
+    in_chain = _context_copies(dockerfile)
+    through: dict[Instruction, str] = {}
+    for stage in shipped_stages(dockerfile):
+        for copy in stage.instructions:
+            origin = copy.flag("from") if copy.keyword == "COPY" else None
+            named = dockerfile.stage_named(origin) if origin else None
+            if named is None or named.index >= stage.index:
+                continue
+            # a COPY --from source is a path in that stage's filesystem, from its root
+            paths = [absolute(source, "/") for source in sources(copy)]
+            for item in in_chain[named.index]:
+                if item.instruction not in through and any(
+                    covers(path, item.destination) for path in paths
+                ):
+                    through[item.instruction] = (
+                        f" (the COPY --from at line {copy.line} ships {item.destination})"
+                    )
+    for stage in dockerfile.stages:
+        for item in in_chain[stage.index]:
+            if item.instruction.stage != stage.index:
+                continue  # a stage it is built FROM: listed there
+            if stage.index in shipped:
+                yield item.instruction, item.position, ""
+            elif item.instruction in through:
+                yield item.instruction, item.position, through[item.instruction]
+
+
+def _context_copies(dockerfile: Dockerfile) -> list[tuple[_ContextCopy, ...]]:
+    """For each stage, the whole-context copies its filesystem holds: its own, and those of the
+    stages it is built FROM (WORKDIR carries over too). Only the first ``MAX_CONTEXT_COPIES``
+    of a chain of stages: no real Dockerfile has that many, and a hostile one stays fast."""
+    found: list[tuple[_ContextCopy, ...]] = []
+    ends: list[str] = []  # the WORKDIR at each stage's end
+    for stage in dockerfile.stages:
+        base = stage.base_stage
+        inherited = base is not None and base < stage.index
+        workdir = ends[base] if inherited and base is not None else "/"
+        copies = list(found[base]) if inherited and base is not None else []
+        for instruction in stage.instructions[1:]:
+            words = words_of(instruction)
+            position = whole_context_source(instruction)
+            if instruction.keyword == "WORKDIR" and words:
+                workdir = absolute(words[-1], workdir)
+            elif position is not None and words and len(copies) < MAX_CONTEXT_COPIES:
+                copies.append(_ContextCopy(instruction, position, absolute(words[-1], workdir)))
+        found.append(tuple(copies))
+        ends.append(workdir)
+    return found
 
 
 class DockerignoreMisses(Rule):

@@ -4,15 +4,18 @@ A chmod or chown that ships copied files again (BS121), an rm that cannot take b
 image (BS122).
 
 Earlier means earlier in the stages the image is made of (the final stage and those it is
-built FROM). With an image, a violation's bytes are the shadowed files the analysis found
-hidden by this RUN's layer and touched by this command; each file counted for the first
+built FROM). A path is matched once the ENV and ARG values in effect replace its variables; one
+still holding a ``$`` (a variable the base image sets, a loop's, a ``$(...)``) is left out rather
+than matched as written. With an image, a violation's bytes are the shadowed files the analysis
+found hidden by this RUN's layer and touched by this command; each file counted for the first
 command of the RUN that touches it."""
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 from bloatscope.dockerfile.base import LintContext, Rule, Violation
@@ -31,11 +34,13 @@ from bloatscope.dockerfile.rules.runs import (
     RunStep,
     absolute,
     calls,
+    expanded,
     run_step,
     steps,
     violation,
 )
 from bloatscope.dockerfile.rules.shadowed import DELETED, METADATA_ONLY, shadowed_bytes
+from bloatscope.dockerfile.shell_commands import Word
 from bloatscope.model.finding import Severity
 
 # BuildToolsInFinalStage re-exported: the RUN hygiene rules stay importable from here
@@ -76,6 +81,7 @@ _MODE_NOT_OPTION = re.compile(r"-[rwxXst]+")  # chmod -x FILE: a mode, not an op
 
 
 def metadata_change(call: Call) -> _MetadataChange | None:
+    call = expanded(call)
     command = call.command
     if command.program not in ("chmod", "chown", "chgrp"):
         return None
@@ -97,7 +103,7 @@ def metadata_change(call: Call) -> _MetadataChange | None:
             positional.append(arg)
     setting = "" if reference or not positional else positional[0]
     targets = positional if reference else positional[1:]
-    paths = tuple(absolute(target, call.cwd) for target in targets)
+    paths = _placed(absolute(target, call.cwd) for target in targets)
     return _MetadataChange(command.program, setting, paths, recursive) if paths else None
 
 
@@ -172,7 +178,7 @@ class DeletesEarlierLayer(Rule):
         self, violation: Violation, context: LintContext
     ) -> tuple[int | None, int | None] | None:
         def touches(call: Call) -> Callable[[str], bool] | None:
-            targets = removed(call)
+            targets = _removed(call)
             return (lambda path: any(covers(t, path) for t in targets)) if targets else None
 
         return shadowed_bytes(violation, context, DELETED, touches)
@@ -185,19 +191,62 @@ def _deletions(run: RunStep, added: Additions) -> list[Violation]:
     found: list[Violation] = []
     fresh = Additions()
     for call in calls(run):
-        targets = removed(call)
+        targets = _removed(call)
         hits = [item for t in targets for item in added.near(t) if overlaps(t, item.path)]
         if hits:
             found.append(_rm_violation(run, call, targets, list(dict.fromkeys(hits))))
         for target in targets:
             added.remove(target)
             fresh.remove(target)
-        for path, how in created(run, call):
+        for path, how in _created(run, call):
             if not any(covers(mount, path) for mount in mounts):
                 fresh.add(Added(path, run.instruction.line, how))
     for item in fresh.alive():
         added.add(item)
     return found
+
+
+def _removed(call: Call) -> tuple[str, ...]:
+    """What the command deletes, at the paths its known variables place it."""
+    return _placed(removed(expanded(call)))
+
+
+def _placed(paths: Iterable[str]) -> tuple[str, ...]:
+    """The paths no unknown variable is left in: ``/app/$BUNDLE_PATH/cache`` is not a path
+    under /app, and guessing where it is would flag what the RUN never touches."""
+    return tuple(path for path in paths if "$" not in path)
+
+
+_UNPLACED = "\0"  # in front of a word that starts with an unknown variable: no path has a NUL
+_LEADING_HOME = re.compile(r"\$(?:HOME|\{HOME\})(?=/|$)")  # absolute() places it: /root
+
+
+def _created(run: RunStep, call: Call) -> list[tuple[str, str]]:
+    """What the command writes (``created``) where its known variables place it. A file
+    written as ``/srv/assets/f$i`` is in /srv/assets whatever ``$i`` is, and only a deletion
+    of all of that reaches it (the deletions with unknown variables are left out); a word that
+    starts with an unknown variable, or a relative one where ``cd`` went through one, may be
+    anywhere and is left out."""
+    call = expanded(call)
+    command = call.command
+
+    def marked(words: tuple[Word, ...]) -> tuple[Word, ...]:
+        return tuple(
+            word._replace(text=_UNPLACED + word.text)
+            if word.text.startswith("$") and not _LEADING_HOME.match(word.text)
+            else word
+            for word in words
+        )
+
+    command = command._replace(
+        words=command.words[:1] + marked(command.words[1:]), writes=marked(command.writes)
+    )
+    unplaced_cwd = "$" in call.cwd
+    return [
+        (path, how)
+        for path, how in created(run, dataclasses.replace(call, command=command))
+        if _UNPLACED not in path and not (unplaced_cwd and covers(call.cwd, path))
+    ]
 
 
 def _rm_violation(

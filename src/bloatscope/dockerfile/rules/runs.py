@@ -7,6 +7,7 @@ FROM. What a builder stage does never reaches the image."""
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from abc import abstractmethod
@@ -16,11 +17,12 @@ from typing import NamedTuple
 
 from bloatscope.dockerfile.base import LintContext, Rule, Violation
 from bloatscope.dockerfile.shell import RunScript, run_script
-from bloatscope.dockerfile.shell_commands import Command
+from bloatscope.dockerfile.shell_commands import Command, Word
 from bloatscope.model.dockerfile import Dockerfile, Instruction, Stage
 
 MAX_COMMANDS = 2000
 _HOME = re.compile(r"^(?:~|\$HOME|\$\{HOME\}|/root|/home/[^/]+)(?=/|$)")
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 class Step(NamedTuple):
@@ -108,11 +110,40 @@ def calls(step: RunStep) -> list[Call]:
         found.append(Call(command, index, cwd, own))
         if command.program == "cd":
             targets = [arg for arg in command.args if not arg.startswith("-")]
-            cwd = absolute(targets[0] if targets else "~", cwd)
+            cwd = absolute(known_variables(targets[0], env) if targets else "~", cwd)
         elif command.program == "export":
             exported = dict(_assignment(arg) for arg in command.args if "=" in arg)
             env = {**env, **exported}
     return found
+
+
+def known_variables(text: str, env: Mapping[str, str]) -> str:
+    """``$NAME`` and ``${NAME}`` replaced by their values in ``env``. Any other expansion, a
+    name ``env`` lacks (the base image's ENV is not known here) or a value with whitespace (the
+    shell may split it, or not: the quoting is gone) stays as written, so a path still holding
+    ``$`` is one the rules cannot place. ``$HOME`` that ``env`` lacks is left to ``absolute``."""
+    if "$" not in text:
+        return text
+
+    def value(match: re.Match[str]) -> str:
+        found = env.get(match.group(1) or match.group(2))
+        return match.group() if found is None or any(c.isspace() for c in found) else found
+
+    return _VARIABLE.sub(value, text)
+
+
+def expanded(call: Call) -> Call:
+    """The call with the known variables of its words and redirection targets replaced
+    (``known_variables``); the words keep their places in the script."""
+    command = call.command
+    if not any("$" in word.text for word in (*command.words, *command.writes)):
+        return call
+
+    def words(given: tuple[Word, ...]) -> tuple[Word, ...]:
+        return tuple(word._replace(text=known_variables(word.text, call.env)) for word in given)
+
+    changed = command._replace(words=words(command.words), writes=words(command.writes))
+    return dataclasses.replace(call, command=changed)
 
 
 def words_of(instruction: Instruction) -> tuple[str, ...]:
