@@ -1,23 +1,26 @@
-"""The library entry point: ``analyze(reference) -> Report``, for the CLI, the TUI and scripts."""
+"""The library entry point, for the CLI, the TUI and scripts: ``analyze(reference) -> Report``;
+``outline(reference) -> ImageOutline`` (the layer list from the manifest and config alone);
+``read_file`` and ``open_files`` (a file's bytes at any layer); ``extract`` (files of a layer
+to local disk).
+
+Importing this module is cheap: each function imports what it needs when called, so the
+outline, which a UI shows first, never waits for the analysis to load."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bloatscope.analysis.base import AnalysisInput
-from bloatscope.analysis.dive import DiveAccumulator
-from bloatscope.analysis.findings import analyzers, collect, ledger, sort_findings
-from bloatscope.analysis.largest import largest_directories, largest_files
-from bloatscope.analysis.model_weights import DEFAULT_MIN_BYTES as MODEL_MIN_BYTES
-from bloatscope.analysis.package_stage import run_stage
-from bloatscope.analysis.reclaimable import reclaimable, visible_content
-from bloatscope.model.finding import Finding
-from bloatscope.model.image import Image
-from bloatscope.model.report import DockerfileSource, Report
-from bloatscope.model.tree import ContentId
-from bloatscope.packages.catalog import capture_for, catalogers
-from bloatscope.progress import NullProgress, ProgressObserver
-from bloatscope.reader.image_reader import ReadOptions, read_image
+if TYPE_CHECKING:
+    from bloatscope.analysis.base import Analyzer
+    from bloatscope.model.finding import Finding
+    from bloatscope.model.image import Image
+    from bloatscope.model.outline import ImageOutline
+    from bloatscope.model.report import DockerfileSource, Report
+    from bloatscope.model.tree import ContentId
+    from bloatscope.progress import ProgressObserver
+    from bloatscope.reader.extract import Extracted
+    from bloatscope.reader.file_content import FileContent, LayerFiles
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +30,7 @@ class AnalyzeOptions:
     workers: int = 0
     top: int = 10
     min_finding_bytes: int = 10_000  # smaller findings are not worth a line
-    model_min_bytes: int = MODEL_MIN_BYTES  # weight files this large are reported
+    model_min_bytes: int | None = None  # weight files this large are reported (None: 50 MB)
     findings: bool = True  # False: layers, sizes and dive's numbers only, a little faster
     packages: bool = True  # read the package databases and measure every package
     dockerfile: str | None = None  # the Dockerfile the image was built from: layers get its lines
@@ -36,6 +39,18 @@ class AnalyzeOptions:
 def analyze(
     reference: str, options: AnalyzeOptions | None = None, progress: ProgressObserver | None = None
 ) -> Report:
+    # the analysis loads here, not at import: see the module docstring
+    from bloatscope.analysis.base import AnalysisInput  # noqa: PLC0415
+    from bloatscope.analysis.dive import DiveAccumulator  # noqa: PLC0415
+    from bloatscope.analysis.findings import analyzers, collect, ledger, sort_findings  # noqa: PLC0415
+    from bloatscope.analysis.largest import largest_directories, largest_files  # noqa: PLC0415
+    from bloatscope.analysis.package_stage import run_stage  # noqa: PLC0415
+    from bloatscope.analysis.reclaimable import reclaimable, visible_content  # noqa: PLC0415
+    from bloatscope.model.report import Report  # noqa: PLC0415
+    from bloatscope.packages.catalog import capture_for, catalogers  # noqa: PLC0415
+    from bloatscope.progress import NullProgress  # noqa: PLC0415
+    from bloatscope.reader.image_reader import ReadOptions, read_image  # noqa: PLC0415
+
     options = options or AnalyzeOptions()
     progress = progress or NullProgress()
     dive = DiveAccumulator()  # fed while layers are read
@@ -64,7 +79,11 @@ def analyze(
     visible = visible_content(nodes)
     waste = reclaimable(image, filesystem, changes, visible)
     data = AnalysisInput(image, filesystem, changes, nodes, visible, waste)
-    every = analyzers(options.model_min_bytes) if options.findings else ()
+    every: tuple[Analyzer, ...] = ()
+    if options.findings:
+        every = (
+            analyzers() if options.model_min_bytes is None else analyzers(options.model_min_bytes)
+        )
     by_path = [analyzer for analyzer in every if not analyzer.needs_inventory]
     packages = None
     claimed: frozenset[ContentId] = frozenset()
@@ -109,6 +128,7 @@ def _dockerfile_source(path: str, image: Image) -> DockerfileSource:
     """Each layer's Dockerfile line, by matching the image's history to the final stage."""
     from bloatscope.dockerfile.history import map_history  # noqa: PLC0415 - only when given
     from bloatscope.dockerfile.parser import parse_file  # noqa: PLC0415
+    from bloatscope.model.report import DockerfileSource  # noqa: PLC0415
 
     dockerfile = parse_file(path)
     history = map_history(image, dockerfile)
@@ -118,3 +138,53 @@ def _dockerfile_source(path: str, image: Image) -> DockerfileSource:
             first = match.instruction.original.split("\n", 1)[0].strip()
             layers[match.layer_index] = (match.instruction.line, first)
     return DockerfileSource(path, layers)
+
+
+def outline(reference: str, platform: str | None = None) -> ImageOutline:
+    """The image's layer list from its manifest and config alone: no layer blob is read, so it
+    takes milliseconds. Bad input raises the BloatscopeError the full read would."""
+    from bloatscope.reader.outline import read_outline  # noqa: PLC0415
+
+    return read_outline(reference, platform)
+
+
+def open_files(reference: str, platform: str | None = None) -> LayerFiles:
+    """The image opened for reading files at any layer, many times: ``.read(layer, path,
+    limit)``; ``.add_layer(layer)`` with the full read's layers spares it scanning them;
+    ``.close()`` when done."""
+    from bloatscope.reader.file_content import LayerFiles  # noqa: PLC0415
+
+    return LayerFiles.open(reference, platform)
+
+
+def read_file(
+    reference: str, layer_index: int, path: str, *, limit: int, platform: str | None = None
+) -> FileContent:
+    """The first ``limit`` bytes of the regular file ``path`` as layer ``layer_index`` wrote it
+    (a hardlink reads its target), with the file's full size. One read: the image is opened
+    and closed; keep ``open_files`` for many."""
+    from bloatscope.reader.file_content import read_file as read_one  # noqa: PLC0415
+
+    return read_one(reference, layer_index, path, limit=limit, platform=platform)
+
+
+def extract(
+    reference: str,
+    layer_index: int,
+    path: str,
+    destination: str,
+    *,
+    overwrite: bool = False,
+    platform: str | None = None,
+    files: LayerFiles | None = None,
+) -> Extracted:
+    """Writes ``path`` (a file, or a directory's files) as layer ``layer_index`` has it to
+    ``destination``, as ``cp -r`` would, never outside it and never through a symlink there
+    (see reader.extract). ``files``: an image already open (``open_files``) to read from."""
+    from bloatscope.reader.extract import extract as extract_files  # noqa: PLC0415
+    from bloatscope.reader.file_content import LayerFiles  # noqa: PLC0415
+
+    if files is not None:
+        return extract_files(files, layer_index, path, destination, overwrite=overwrite)
+    with LayerFiles.open(reference, platform) as opened:
+        return extract_files(opened, layer_index, path, destination, overwrite=overwrite)

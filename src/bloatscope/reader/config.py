@@ -21,6 +21,10 @@ class ParsedConfig:
     history: tuple[HistoryEntry, ...]  # every step, each with the layer it made (or None)
     warnings: tuple[str, ...]
 
+    def history_by_layer(self) -> dict[int, HistoryEntry]:
+        """The step that made each layer, by layer index (layers without one are absent)."""
+        return {h.layer_index: h for h in self.history if h.layer_index is not None}
+
 
 def parse_config(data: bytes, label: str) -> ParsedConfig:
     try:

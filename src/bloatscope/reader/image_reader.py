@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,16 +10,14 @@ from bloatscope.model.image import Image
 from bloatscope.model.layer import Compression, Layer
 from bloatscope.model.tree import FileSystem, LayerChanges
 from bloatscope.progress import NullProgress, ProgressObserver
-from bloatscope.reader.config import ParsedConfig, parse_config
+from bloatscope.reader.config import ParsedConfig
 from bloatscope.reader.hashing import hash_where_needed
 from bloatscope.reader.layer import Capture, LayerScan
-from bloatscope.reader.manifest import ImagePlan, LayerPlan, plan_docker_archive, plan_oci_layout
+from bloatscope.reader.manifest import ImagePlan
 from bloatscope.reader.merge import Merger, SymlinkLoopError
-from bloatscope.reader.platforms import parse_platform
+from bloatscope.reader.opening import locate_layer, open_image
 from bloatscope.reader.prepared import PreparedFiles
 from bloatscope.reader.scanning import all_streamed, scan_in_order
-from bloatscope.sources.base import BlobRef, BlobStore, SourceError
-from bloatscope.sources.reference import open_store, parse_reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,17 +53,11 @@ def read_image(
     layers are still being decoded, so per-layer analysis overlaps the reading."""
     options = options or ReadOptions()
     progress = progress or NullProgress()
-    ref = parse_reference(reference)
-    store, source_format = open_store(ref)
+    opened = open_image(reference, options.platform)
+    store, plan, config = opened.store, opened.plan, opened.config
     try:
-        if source_format == "docker-archive":
-            plan = plan_docker_archive(store, ref.selector)
-        else:
-            plan = plan_oci_layout(store, ref.selector, options.platform, source_format)
-        config = parse_config(plan.config_bytes, store.label)
-        _check_consistency(plan, config, options, store.label)
-        refs = [_locate(store, layer) for layer in plan.layers]
-        assembler = _Assembler(str(ref), plan, config, on_layer)
+        refs = [locate_layer(store, layer) for layer in plan.layers]
+        assembler = _Assembler(opened.reference, plan, config, on_layer)
         streamed = all_streamed(plan.verify_blobs or options.verify, refs)
         scans = scan_in_order(
             refs,
@@ -94,41 +85,6 @@ def read_image(
         raise SymlinkLoopError(str(exc), path=store.label) from None
     finally:
         store.close()
-
-
-def _check_consistency(
-    plan: ImagePlan, config: ParsedConfig, options: ReadOptions, label: str
-) -> None:
-    if len(config.diff_ids) != len(plan.layers):
-        raise BloatscopeError(
-            f"inconsistent layer count: the manifest lists {len(plan.layers)} layers, "
-            f"the config {len(config.diff_ids)} diff_ids",
-            path=label,
-        )
-    if options.platform:  # the config has the last word, whatever a descriptor claimed
-        wanted = parse_platform(options.platform)
-        have = config.platform
-        same = (have.os, have.architecture) == (wanted.os, wanted.architecture)
-        if not same or (wanted.variant and have.variant != wanted.variant):
-            raise BloatscopeError(f"holds a {have} image, not {wanted}", path=label)
-
-
-def _locate(store: BlobStore, layer: LayerPlan) -> BlobRef | None:
-    try:
-        ref = store.locate(layer.blob_name)
-    except SourceError:
-        if layer.foreign:
-            return None  # non-distributable layers are often left out of archives
-        raise BloatscopeError(
-            f"manifest names blob {layer.digest or layer.blob_name}, which is missing",
-            path=store.label,
-        ) from None
-    if layer.size is not None and layer.size != ref.size:
-        raise BloatscopeError(
-            f"blob {layer.blob_name} is {ref.size} bytes, its descriptor says {layer.size}",
-            path=store.label,
-        )
-    return ref
 
 
 def _verify(
@@ -160,7 +116,7 @@ class _Assembler:
         self._plan = plan
         self._config = config
         self._on_layer = on_layer
-        self._history = {h.layer_index: h for h in config.history if h.layer_index is not None}
+        self._history = config.history_by_layer()
         self._merger = Merger()
         self._layers: list[Layer] = []
         self._changes: list[LayerChanges] = []
@@ -201,7 +157,7 @@ class _Assembler:
         image = Image(
             reference=self._reference,
             source_format=self._plan.source_format,
-            image_id="sha256:" + hashlib.sha256(self._plan.config_bytes).hexdigest(),
+            image_id=self._plan.image_id,
             repo_tags=self._plan.repo_tags,
             platform=self._config.platform,
             created=self._config.created,

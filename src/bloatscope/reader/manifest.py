@@ -56,6 +56,11 @@ class ImagePlan:
     layers: tuple[LayerPlan, ...]
     verify_blobs: bool  # OCI blobs are named by digest and checked
 
+    @property
+    def image_id(self) -> str:
+        """The config's digest, which is what Docker calls the image id."""
+        return "sha256:" + hashlib.sha256(self.config_bytes).hexdigest()
+
 
 def load_json(store: BlobStore, name: str) -> Any:
     data = store.read(name)
