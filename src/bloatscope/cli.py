@@ -11,7 +11,7 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from bloatscope import __version__, cli_dockerfile
+from bloatscope import __version__, cli_dockerfile, cli_explore
 from bloatscope.cli_common import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     history_cmd.add_argument("--no-trunc", action="store_true", help="do not truncate commands")
     history_cmd.add_argument("--format", "-f", choices=["text", "json"], default="text")
     cli_dockerfile.add_commands(sub)
+    cli_explore.add_command(sub)
     return parser
 
 
@@ -186,6 +187,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return cli_dockerfile.run_lint(args)
         if args.command == "fix":
             return cli_dockerfile.run_fix(args)
+        if args.command == "explore":
+            return cli_explore.run_explore(args)
         parser.error(f"unknown command {args.command}")
     except BloatscopeError as exc:
         if args.debug:

@@ -1,0 +1,222 @@
+"""The file-tree pane: the rows of an explore ``TreeView`` drawn line by line (Textual's line
+API, so that only the lines on screen are ever rendered, whatever the tree's size), with a
+cursor, dive's colours for each change kind, the attribute columns and size bars."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from bloatscope.model.tree import DiffState
+from bloatscope.render.escape import safe
+from bloatscope.render.units import human_bytes
+
+if TYPE_CHECKING:
+    from textual.events import Click
+
+    from bloatscope.explore.base import Row
+    from bloatscope.explore.view import TreeView
+
+# dive's colours: green added, yellow modified, red removed, the default unmodified
+STATE_STYLES = {
+    DiffState.ADDED: Style(color="green"),
+    DiffState.MODIFIED: Style(color="yellow"),
+    DiffState.REMOVED: Style(color="red"),
+    DiffState.UNMODIFIED: Style(),
+}
+_BAR_WIDTH = 8
+_BAR = Style(color="bright_black")
+_HIGHLIGHT = Style(bold=True, underline=True)
+_ATTRIBUTES_WIDTH = 10 + 1 + 11 + 1 + 9 + 1  # mode, uid:gid, size
+
+
+class FileTreeView(ScrollView, can_focus=True):
+    """Shows a TreeView. The app swaps views (a layer, a compare mode) with ``show``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup,u", "page(-1)", "Page up", show=False),
+        Binding("pagedown,d", "page(1)", "Page down", show=False),
+        Binding("home", "cursor_to(0)", "First", show=False),
+        Binding("end", "cursor_to(-1)", "Last", show=False),
+        Binding("left,h", "parent", "Parent", show=False),
+        Binding("right,l", "into", "Open", show=False),
+        Binding("space", "toggle_dir", "Collapse/expand"),
+        Binding("ctrl+space,plus", "expand_all", "Expand all", show=False),
+        Binding("minus", "collapse_all", "Collapse all", show=False),
+    ]
+    DEFAULT_CSS = """
+    FileTreeView {
+        height: 1fr;
+        overflow-y: scroll;
+        overflow-x: auto;
+    }
+    FileTreeView > .filetree--cursor {
+        background: $accent 40%;
+    }
+    FileTreeView:focus > .filetree--cursor {
+        background: $accent;
+        color: $text;
+    }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"filetree--cursor"}
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    show_attributes: reactive[bool] = reactive(True, init=False)
+
+    class Selected(Message):
+        """The cursor moved to a row (``row`` is None when the view is empty)."""
+
+        def __init__(self, row: Row | None) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view: TreeView | None = None
+        self.highlighted: frozenset[str] = frozenset()
+
+    # -- the model --------------------------------------------------------------------------
+
+    def show(self, view: TreeView | None, *, keep: str | None = None) -> None:
+        """Draw ``view``; put the cursor on the row of path ``keep`` when it is there."""
+        self.view = view
+        found = view.index_of(keep) if view is not None and keep else None
+        self._resize()
+        self.cursor = found if found is not None else 0
+
+    def changed(self, *, keep: str | None = None) -> None:
+        """The view's rows changed (a toggle, a filter): redraw, keeping the cursor's path."""
+        path = keep if keep is not None else self.current_path()
+        self._resize()
+        found = self.view.index_of(path) if self.view is not None and path else None
+        self.cursor = found if found is not None else min(self.cursor, max(self.rows - 1, 0))
+        self.refresh()
+
+    @property
+    def rows(self) -> int:
+        return len(self.view) if self.view is not None else 0
+
+    def current_row(self) -> Row | None:
+        if self.view is None or not 0 <= self.cursor < self.rows:
+            return None
+        return self.view.row(self.cursor)
+
+    def current_path(self) -> str | None:
+        row = self.current_row()
+        return row.path if row is not None else None
+
+    def _resize(self) -> None:
+        width = self.size.width or 80
+        self.virtual_size = Size(width, self.rows)
+
+    # -- cursor -----------------------------------------------------------------------------
+
+    def validate_cursor(self, cursor: int) -> int:
+        return max(0, min(cursor, self.rows - 1)) if self.rows else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old)
+        self.refresh_line(new)
+        self.scroll_to_region(Region(0, new, 1, 1), animate=False, force=True, immediate=True)
+        self.post_message(self.Selected(self.current_row()))
+
+    def watch_show_attributes(self) -> None:
+        self.refresh()
+
+    def refresh_line(self, index: int) -> None:
+        y = index - self.scroll_offset.y
+        if 0 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def action_cursor(self, step: int) -> None:
+        self.cursor += step
+
+    def action_cursor_to(self, index: int) -> None:
+        self.cursor = index if index >= 0 else self.rows - 1
+
+    def action_page(self, direction: int) -> None:
+        self.cursor += direction * max(self.size.height - 1, 1)
+
+    def action_parent(self) -> None:
+        if self.view is not None and self.rows:
+            parent = self.view.parent_index(self.cursor)
+            if parent is not None:
+                self.cursor = parent
+
+    def action_into(self) -> None:
+        row = self.current_row()
+        if row is None or not row.is_dir:
+            return
+        if not row.expanded:
+            self.action_toggle_dir()
+        elif row.has_children:
+            self.cursor += 1
+
+    def action_toggle_dir(self) -> None:
+        row = self.current_row()
+        if self.view is not None and row is not None and row.is_dir:
+            self.view.toggle(self.cursor)
+            self.changed(keep=row.path)
+
+    def action_expand_all(self) -> None:
+        if self.view is not None:
+            self.view.expand_all()
+            self.changed()
+
+    def action_collapse_all(self) -> None:
+        if self.view is not None:
+            path = self.current_path()
+            self.view.collapse_all()
+            # the cursor goes to the top-level directory that held it
+            self.changed(keep=path.split("/", 1)[0] if path else None)
+
+    async def _on_click(self, event: Click) -> None:
+        index = event.y + self.scroll_offset.y
+        if 0 <= index < self.rows:
+            if index == self.cursor and event.chain > 1:
+                self.action_toggle_dir()
+            self.cursor = index
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        if self.view is None or index >= self.rows:
+            return Strip.blank(width, self.rich_style)
+        row = self.view.row(index)
+        segments = self._segments(row)
+        if index == self.cursor:
+            cursor = self.get_component_rich_style("filetree--cursor")
+            segments = [Segment(s.text, (s.style or Style()) + cursor) for s in segments]
+        strip = Strip(segments)
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def _segments(self, row: Row) -> list[Segment]:
+        segments: list[Segment] = []
+        if self.show_attributes:
+            owner = f"{row.uid}:{row.gid}"
+            segments.append(Segment(f"{row.mode:<10} {owner:>11} {human_bytes(row.size):>9} "))
+        filled = round(row.fraction * _BAR_WIDTH) if row.is_dir else 0
+        segments.append(Segment("█" * filled + " " * (_BAR_WIDTH - filled) + " ", _BAR))
+        marker = ("▾ " if row.expanded else "▸ ") if row.is_dir else "  "
+        segments.append(Segment("  " * row.depth + marker))
+        style = STATE_STYLES[row.state]
+        if row.path in self.highlighted:
+            style = style + _HIGHLIGHT
+        name = safe(row.name) + ("/" if row.is_dir else "")
+        segments.append(Segment(name, style))
+        if row.linkname:
+            segments.append(Segment(f" → {safe(row.linkname)}", style))
+        return segments
