@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bloatscope.cli_common import sample_reference
+
 CORE_PACKAGES = (
     "bloatscope.sources",
     "bloatscope.reader",
@@ -106,3 +108,44 @@ def test_lint_without_an_image_loads_neither_rich_nor_the_image_analysis(tmp_pat
         m for m in report["modules"] if m.startswith(heavy) or m == "bloatscope.model.package"
     ]
     assert loaded == []
+
+
+_COMMAND_PROBE = """
+import contextlib, io, json, sys
+from bloatscope.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _modules_after(*argv: str) -> tuple[int, list[str]]:
+    result = subprocess.run(
+        [sys.executable, "-c", _COMMAND_PROBE, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.stdout, result.stderr
+    report = json.loads(result.stdout)
+    return report["code"], report["modules"]
+
+
+def _textual(modules: list[str]) -> list[str]:
+    return [m for m in modules if m.split(".")[0] == "textual" or m.startswith("bloatscope.tui")]
+
+
+def test_only_explore_loads_textual() -> None:
+    # Textual costs ~0.2 s to import: the other commands, which never draw with it, must not
+    # pay for it even though the parser knows the explore command
+    code, modules = _modules_after("analyze", sample_reference(), "--format", "json")
+    assert code == 0
+    assert "bloatscope.cli_explore" in modules  # the command is registered ...
+    assert _textual(modules) == []
+    # a bad reference fails before the app is loaded
+    code, modules = _modules_after("explore", "/nonexistent/image.tar")
+    assert code == 2
+    assert _textual(modules) == []
+    # the control: the probe does see Textual where it is loaded
+    assert "textual" in _import_in_fresh_process("bloatscope.tui.app")["terminal"]

@@ -32,10 +32,11 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def run_explore(args: argparse.Namespace) -> int:
     from bloatscope.api import AnalyzeOptions, outline  # noqa: PLC0415
-    from bloatscope.tui.app import ExploreApp  # noqa: PLC0415 - Textual only here
 
     reference = args.image or sample_reference()
     sketch = outline(reference, args.platform)  # a bad reference fails here, on one line
+
+    from bloatscope.tui.app import ExploreApp  # noqa: PLC0415 - Textual only here
     options = AnalyzeOptions(
         platform=args.platform,
         verify=args.verify,
