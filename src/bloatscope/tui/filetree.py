@@ -33,6 +33,7 @@ STATE_STYLES = {
     DiffState.UNMODIFIED: Style(),
 }
 _BAR_WIDTH = 8
+_PLAIN = Style()  # every segment styled: NO_COLOR's filter cannot take a None style
 _BAR = Style(color="bright_black")
 _HIGHLIGHT = Style(bold=True, underline=True)
 _ATTRIBUTES_WIDTH = 10 + 1 + 11 + 1 + 9 + 1  # mode, uid:gid, size
@@ -207,11 +208,13 @@ class FileTreeView(ScrollView, can_focus=True):
         segments: list[Segment] = []
         if self.show_attributes:
             owner = f"{row.uid}:{row.gid}"
-            segments.append(Segment(f"{row.mode:<10} {owner:>11} {human_bytes(row.size):>9} "))
+            segments.append(
+                Segment(f"{row.mode:<10} {owner:>11} {human_bytes(row.size):>9} ", _PLAIN)
+            )
         filled = round(row.fraction * _BAR_WIDTH) if row.is_dir else 0
         segments.append(Segment("█" * filled + " " * (_BAR_WIDTH - filled) + " ", _BAR))
         marker = ("▾ " if row.expanded else "▸ ") if row.is_dir else "  "
-        segments.append(Segment("  " * row.depth + marker))
+        segments.append(Segment("  " * row.depth + marker, _PLAIN))
         style = STATE_STYLES[row.state]
         if row.path in self.highlighted:
             style = style + _HIGHLIGHT
