@@ -32,11 +32,20 @@ STATE_STYLES = {
     DiffState.REMOVED: Style(color="red"),
     DiffState.UNMODIFIED: Style(),
 }
+# NO_COLOR: a mark before each name in place of the colour
+_STATE_MARKS = {
+    DiffState.ADDED: "+",
+    DiffState.MODIFIED: "~",
+    DiffState.REMOVED: "-",
+    DiffState.UNMODIFIED: " ",
+}
 _BAR_WIDTH = 8
 _PLAIN = Style()  # every segment styled: NO_COLOR's filter cannot take a None style
 _BAR = Style(color="bright_black")
 _HIGHLIGHT = Style(bold=True, underline=True)
 _ATTRIBUTES_WIDTH = 10 + 1 + 11 + 1 + 9 + 1  # mode, uid:gid, size
+_SIZE_WIDTH = 9 + 1
+_NAME_ROOM = 28  # columns kept for the tree's names before attributes are dropped
 
 
 class FileTreeView(ScrollView, can_focus=True):
@@ -128,7 +137,11 @@ class FileTreeView(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         self.refresh_line(old)
         self.refresh_line(new)
-        self.scroll_to_region(Region(0, new, 1, 1), animate=False, force=True, immediate=True)
+        # a jump (a search hit, a finding's file) lands mid-screen, with what is around it
+        jump = abs(new - old) >= max(self.size.height, 1)
+        self.scroll_to_region(
+            Region(0, new, 1, 1), animate=False, force=True, immediate=True, center=jump
+        )
         self.post_message(self.Selected(self.current_row()))
 
     def watch_show_attributes(self) -> None:
@@ -197,23 +210,33 @@ class FileTreeView(ScrollView, can_focus=True):
         if self.view is None or index >= self.rows:
             return Strip.blank(width, self.rich_style)
         row = self.view.row(index)
-        segments = self._segments(row)
+        base = self.rich_style  # the pane's own colours under every part of the line
+        segments = [Segment(s.text, base + (s.style or _PLAIN)) for s in self._segments(row)]
         if index == self.cursor:
             cursor = self.get_component_rich_style("filetree--cursor")
             segments = [Segment(s.text, (s.style or Style()) + cursor) for s in segments]
-        strip = Strip(segments)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            # the cursor's bar spans the pane, not only the name
+            return Strip(segments).crop_extend(scroll_x, scroll_x + width, cursor)
+        return Strip(segments).crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
     def _segments(self, row: Row) -> list[Segment]:
         segments: list[Segment] = []
-        if self.show_attributes:
+        width = self.size.width or 80
+        # in a narrow pane (an 80-column terminal) the names come first: the permissions and
+        # the owner go, then the size bar, before a name is pushed off the screen
+        if self.show_attributes and width >= _ATTRIBUTES_WIDTH + _BAR_WIDTH + 1 + _NAME_ROOM:
             owner = f"{row.uid}:{row.gid}"
             segments.append(
                 Segment(f"{row.mode:<10} {owner:>11} {human_bytes(row.size):>9} ", _PLAIN)
             )
-        filled = round(row.fraction * _BAR_WIDTH) if row.is_dir else 0
-        segments.append(Segment("█" * filled + " " * (_BAR_WIDTH - filled) + " ", _BAR))
+        elif self.show_attributes:
+            segments.append(Segment(f"{human_bytes(row.size):>9} ", _PLAIN))
+        if width >= _SIZE_WIDTH + _BAR_WIDTH + 1 + _NAME_ROOM:
+            filled = round(row.fraction * _BAR_WIDTH) if row.is_dir else 0
+            segments.append(Segment("█" * filled + " " * (_BAR_WIDTH - filled) + " ", _BAR))
         marker = ("▾ " if row.expanded else "▸ ") if row.is_dir else "  "
+        if self.app.no_color:  # without colours the change kind is spelled out
+            marker += _STATE_MARKS[row.state]
         segments.append(Segment("  " * row.depth + marker, _PLAIN))
         style = STATE_STYLES[row.state]
         if row.path in self.highlighted:

@@ -90,6 +90,8 @@ class LayersTable(DataTable[Text]):
             return Text("")
         # per layer: the chosen layer on top; aggregated: layers 1..chosen on top of layer 0
         top = index == selected if self.mode is CompareMode.LAYER else index > 0 or selected == 0
+        if self.app.no_color:  # the two colours told apart by their shading instead
+            return Text("██" if top else "░░")
         return Text("██", style=_TOP if top else _BOTTOM)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
