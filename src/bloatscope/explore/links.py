@@ -5,11 +5,13 @@ carry them."""
 from __future__ import annotations
 
 from bloatscope.explore.base import CompareMode
-from bloatscope.explore.compare import build_tree
+from bloatscope.explore.compare import ABSENT, FileTree, build_tree
+from bloatscope.explore.index import ROOT
+from bloatscope.model.entry import FileEntry
 from bloatscope.model.finding import Finding
 from bloatscope.model.package import Package, PackageRecord
 from bloatscope.model.report import Report
-from bloatscope.model.tree import FsNode
+from bloatscope.model.tree import DiffState, FsNode
 from bloatscope.packages.attribution import PathResolver
 
 
@@ -82,3 +84,25 @@ def layer_of(report: Report, path: str, *, upto: int | None = None) -> int | Non
     if node is None or node.layer < 0:
         return None
     return node.layer
+
+
+def shown_under(tree: FileTree, path: str) -> list[tuple[int, FileEntry]]:
+    """What the tree shows beneath directory ``path``, as (layer, entry) pairs for
+    ``reader.extract.extract_listing``: each path's entry from the layer that wrote it, removed
+    paths left out, parents before children. Empty for a path not in the tree."""
+    node = tree.index.ids.get(path.strip("/"))
+    if node is None or (node != ROOT and tree.states[node] == ABSENT):
+        return []
+    found: list[tuple[int, FileEntry]] = []
+    removed = int(DiffState.REMOVED)
+    pending = list(reversed(tree.index.children(node)))
+    while pending:
+        child = pending.pop()
+        state = tree.states[child]
+        if state in (ABSENT, removed):
+            continue
+        entry = tree.entries[child]
+        if entry is not None:
+            found.append((tree.origins[child], entry))
+        pending.extend(reversed(tree.index.children(child)))
+    return found

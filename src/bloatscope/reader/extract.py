@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bloatscope.errors import BloatscopeError
@@ -56,7 +57,8 @@ def extract(
     key = normalize_path(path.encode("utf-8", "surrogateescape"))
     name = key.rpartition("/")[2]
     if files.is_directory(layer_index, key):
-        return _extract_directory(files, layer_index, key, destination, overwrite)
+        listing = ((layer_index, entry) for entry in files.under(layer_index, key))
+        return _extract_directory(files, listing, key, destination, overwrite)
     source_layer, entry = files.regular_entry(layer_index, key)
     if os.path.isdir(destination):
         anchor, target = destination, name
@@ -80,8 +82,27 @@ def extract(
     return Extracted((os.path.join(anchor, target),), (), size)
 
 
+def extract_listing(
+    files: LayerFiles,
+    path: str,
+    listing: Iterable[tuple[int, FileEntry]],
+    destination: str,
+    *,
+    overwrite: bool = False,
+) -> Extracted:
+    """Writes the directory ``path`` as ``listing`` has it: (layer, entry) pairs beneath it,
+    each entry read from its own layer. A file tree's view of a directory mixes layers (each
+    path as the last layer to write it left it); ``extract`` gives one layer's alone."""
+    key = normalize_path(path.encode("utf-8", "surrogateescape"))
+    return _extract_directory(files, listing, key, destination, overwrite)
+
+
 def _extract_directory(
-    files: LayerFiles, layer_index: int, key: str, destination: str, overwrite: bool
+    files: LayerFiles,
+    listing: Iterable[tuple[int, FileEntry]],
+    key: str,
+    destination: str,
+    overwrite: bool,
 ) -> Extracted:
     top: tuple[str, ...] = ()
     if os.path.isdir(destination):
@@ -95,10 +116,10 @@ def _extract_directory(
         except OSError as exc:
             raise ExtractError(f"cannot create it: {exc.strerror}", path=destination) from None
     prefix = len(key) + 1 if key else 0
-    plan: list[tuple[tuple[str, ...], FileEntry]] = []
+    plan: list[tuple[tuple[str, ...], int, FileEntry]] = []
     skipped: list[str] = []
     directories: list[tuple[str, ...]] = [top] if top else []
-    for entry in files.under(layer_index, key):
+    for layer_index, entry in listing:
         parts = top + tuple(_checked_name(p, entry.path) for p in entry.path[prefix:].split("/"))
         reason = _left_out(entry)
         if reason:
@@ -106,9 +127,9 @@ def _extract_directory(
         elif entry.typeflag == EntryType.DIR:
             directories.append(parts)
         else:
-            plan.append((parts, entry))
+            plan.append((parts, layer_index, entry))
     sources = []
-    for parts, entry in plan:
+    for parts, layer_index, entry in plan:
         try:
             sources.append((parts, *files.regular_entry(layer_index, entry.path)))
         except FileContentError as exc:  # a dangling hardlink, say: the rest still comes out
