@@ -37,6 +37,7 @@ def run_explore(args: argparse.Namespace) -> int:
     sketch = outline(reference, args.platform)  # a bad reference fails here, on one line
 
     from bloatscope.tui.app import ExploreApp  # noqa: PLC0415 - Textual only here
+
     options = AnalyzeOptions(
         platform=args.platform,
         verify=args.verify,
@@ -46,6 +47,8 @@ def run_explore(args: argparse.Namespace) -> int:
     )
     app = ExploreApp(reference, options, outline=sketch, extract_to=args.extract_to)
     app.run()
+    if app.failure is not None:
+        raise app.failure  # a bug: cli.main reports it as for any command (exit 3, or --debug)
     if app.error is not None:
         sys.stderr.write(f"bloatscope: error: {app.error}\n")
         return EXIT_BAD_INPUT

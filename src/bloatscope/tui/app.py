@@ -6,9 +6,12 @@ alone), the file tree when the analysis is done, with a progress bar meanwhile."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -26,6 +29,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from bloatscope.cli_common import EXIT_BAD_INPUT, EXIT_INTERNAL
 from bloatscope.explore.base import CompareMode, SortOrder, ViewOptions
 from bloatscope.model.tree import DiffState
 from bloatscope.render.escape import safe
@@ -42,6 +46,7 @@ if TYPE_CHECKING:
     from bloatscope.api import AnalyzeOptions
     from bloatscope.explore.compare import TreeCache
     from bloatscope.explore.view import TreeView
+    from bloatscope.model.entry import FileEntry
     from bloatscope.model.outline import ImageOutline
     from bloatscope.model.report import Report
     from bloatscope.reader.extract import Extracted
@@ -61,6 +66,18 @@ _KIND_KEYS = {
 }
 
 
+def _one_line(error: Exception) -> str:
+    """What went wrong, on one line: an OSError as the command line words it."""
+    from bloatscope.errors import BloatscopeError  # noqa: PLC0415
+
+    if isinstance(error, OSError) and not isinstance(error, BloatscopeError):
+        where = f"{error.filename}: " if error.filename else ""
+        return safe(f"{where}{error.strerror or error}")
+    if isinstance(error, BloatscopeError):
+        return safe(str(error))
+    return safe(f"internal error: {type(error).__name__}: {error}")
+
+
 def _outline_lines(sketch: ImageOutline) -> list[LayerLine]:
     """Before the layers are read: their compressed sizes, marked as such."""
     return [
@@ -69,28 +86,42 @@ def _outline_lines(sketch: ImageOutline) -> list[LayerLine]:
     ]
 
 
+class AppClosing(Exception):
+    """The app quit while a worker thread was still at work: the worker stops where it can."""
+
+
 class ThreadProgress:
-    """The core's progress observer, drawn by the app: calls come from the worker thread.
-    Updates are thinned to ~20 a second, so drawing never slows the read."""
+    """The core's progress observer, drawn by the app. Calls come from the reading thread, or
+    from the reader's own pool threads (where an exception is only logged, so there the
+    updates just stop once the app is closing). Updates are thinned to ~20 a second, so
+    drawing never slows the read."""
 
     def __init__(self, app: ExploreApp) -> None:
         self._app = app
         self._done = 0
         self._shown = 0.0
+        self._reading_thread = threading.get_ident()
 
     def start(self, label: str, total: int) -> None:
         self._done = 0
-        self._app.call_from_thread(self._app.progress_start, label, total)
+        self._show(self._app.progress_start, label, total)
 
     def advance(self, amount: int) -> None:
         self._done += amount
         now = time.monotonic()
         if now - self._shown >= 0.05:
             self._shown = now
-            self._app.call_from_thread(self._app.progress_to, self._done)
+            self._show(self._app.progress_to, self._done)
 
     def finish(self) -> None:
-        self._app.call_from_thread(self._app.progress_to, self._done)
+        self._show(self._app.progress_to, self._done)
+
+    def _show(self, update: Callable[..., None], *args: object) -> None:
+        try:
+            self._app.from_worker(update, *args)
+        except AppClosing:
+            if threading.get_ident() == self._reading_thread:
+                raise  # the read stops here, and the command exits without waiting for it
 
 
 class ExploreApp(App[int]):
@@ -109,7 +140,8 @@ class ExploreApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q,ctrl+c", "quit", "Quit", priority=True),
         Binding("question_mark", "help", "Keys"),
-        Binding("ctrl+f,ctrl+slash", "open_filter", "Filter"),
+        # ctrl+/ reaches Textual as ctrl+_ (0x1f) from most terminals
+        Binding("ctrl+f,ctrl+slash,ctrl+underscore", "open_filter", "Filter"),
         Binding("slash", "open_search", "Search"),
         Binding("n", "find(False)", "Next", show=False),
         Binding("N", "find(True)", "Previous", show=False),
@@ -149,8 +181,10 @@ class ExploreApp(App[int]):
         self._trees: TreeCache | None = None
         self._files: LayerFiles | None = None  # the image opened once for previews and extracts
         self._view: TreeView | None = None
-        self.error: str | None = None
+        self.error: str | None = None  # why the image could not be read, on one line
+        self.failure: Exception | None = None  # a bug that stopped the read: the command raises it
         self.extracted: Extracted | None = None  # the last extraction, for the tests
+        self._exiting = threading.Event()  # set on the UI thread when the app starts to exit
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -192,16 +226,41 @@ class ExploreApp(App[int]):
         try:
             if self.outline is None:
                 sketch = outline(self.reference, self.options.platform)
-                self.call_from_thread(self.show_layers, _outline_lines(sketch))
+                self.from_worker(self.show_layers, _outline_lines(sketch))
             report = analyze(self.reference, self.options, ThreadProgress(self))
+            self.from_worker(self.show_report, report)
+        except AppClosing:
+            return  # quit while reading: nobody is waiting for the report
         except (BloatscopeError, OSError) as error:
-            message = str(error)
-            if isinstance(error, OSError) and not isinstance(error, BloatscopeError):
-                where = f"{error.filename}: " if error.filename else ""
-                message = f"{where}{error.strerror or error}"
-            self.call_from_thread(self.fail, message)
-            return
-        self.call_from_thread(self.show_report, report)
+            self._from_worker_if_open(self.fail, _one_line(error), EXIT_BAD_INPUT)
+        except Exception as error:  # a bug: the command says so, as for any other command
+            self.failure = error
+            self._from_worker_if_open(self.fail, _one_line(error), EXIT_INTERNAL)
+
+    def exit(self, result: int | None = None, return_code: int = 0, message: object = None) -> None:
+        self._exiting.set()  # before the screen goes: worker threads stop drawing from now on
+        super().exit(result, return_code, message)  # type: ignore[arg-type]
+
+    def from_worker(self, update: Callable[..., None], *args: object) -> None:
+        """Runs ``update(*args)`` on the UI thread and waits for it; raises AppClosing (and
+        runs nothing) once the app is exiting, so that a worker thread never draws on a
+        screen that is gone."""
+        if not self._exiting.is_set():
+            try:
+                self.call_from_thread(self._unless_exiting, update, *args)
+                return
+            except RuntimeError:  # the app's loop is gone already
+                pass
+        raise AppClosing
+
+    def _unless_exiting(self, update: Callable[..., None], *args: object) -> None:
+        if self._exiting.is_set():  # checked on the UI thread, where exit() sets it
+            raise AppClosing
+        update(*args)
+
+    def _from_worker_if_open(self, update: Callable[..., None], *args: object) -> None:
+        with contextlib.suppress(AppClosing):
+            self.from_worker(update, *args)
 
     def progress_start(self, label: str, total: int) -> None:
         bar = self.query_one(ProgressBar)
@@ -211,10 +270,10 @@ class ExploreApp(App[int]):
     def progress_to(self, done: int) -> None:
         self.query_one(ProgressBar).update(progress=done)
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
         # the command line prints it, on one line, once the terminal is back
         self.error = message
-        self.exit(2, return_code=2)
+        self.exit(code, return_code=code)
 
     def show_layers(self, lines: list[LayerLine]) -> None:
         self.query_one(LayersTable).set_lines(lines)
@@ -275,12 +334,14 @@ class ExploreApp(App[int]):
     def _apply(self, options: ViewOptions) -> bool:
         """Show the tree with other options; False (and a message) for a bad pattern."""
         if self._view is not None:
+            tree = self.query_one(FileTreeView)
+            keep = tree.current_path()
             try:
                 self._view.set_options(options)
             except re.error as error:
                 self.tell(f"not a regular expression: {error}", "error")
                 return False
-            self.query_one(FileTreeView).changed()
+            tree.changed(keep)
         self.view_options = options
         return True
 
@@ -351,8 +412,7 @@ class ExploreApp(App[int]):
         if found is None:
             self.tell(f"no file name contains {self.search_text!r}", "warning")
             return
-        tree.changed()
-        tree.cursor = found
+        tree.changed(self._view.row(found).path)
 
     # -- findings and packages -------------------------------------------------------------
 
@@ -379,10 +439,8 @@ class ExploreApp(App[int]):
         tree = self.query_one(FileTreeView)
         tree.highlighted = paths
         if first is not None and self._view is not None:
-            found = self._view.reveal(first)
-            tree.changed()
-            if found is not None:
-                tree.cursor = found
+            self._view.reveal(first)  # its directories opened, unless the options hide it
+            tree.changed(first)
         tree.refresh()
         tree.focus()
 
@@ -413,14 +471,12 @@ class ExploreApp(App[int]):
 
     @work(thread=True, exclusive=True, group="file")
     def read_preview(self, path: str, layer: int) -> None:
-        from bloatscope.errors import BloatscopeError  # noqa: PLC0415
-
         try:  # a deep read of a gzip layer takes seconds: never on the UI thread
             content = self._open_files().read(layer, path, _PREVIEW_BYTES)
-        except (BloatscopeError, OSError) as error:
-            self.call_from_thread(self.tell, str(error), "error")
+        except Exception as error:  # a bug too: said in a message, and the session goes on
+            self._from_worker_if_open(self.tell, _one_line(error), "error")
             return
-        self.call_from_thread(self.show_preview, path, layer, content)
+        self._from_worker_if_open(self.show_preview, path, layer, content)
 
     def show_preview(self, path: str, layer: int, content: FileContent) -> None:
         from bloatscope.render.preview import preview_lines  # noqa: PLC0415
@@ -433,38 +489,48 @@ class ExploreApp(App[int]):
         self.push_screen(PreviewScreen(title, lines))
 
     def _layer_of(self, path: str) -> int:
-        """The layer whose version of ``path`` the tree of the chosen layer shows."""
-        from bloatscope.explore.links import layer_of  # noqa: PLC0415
-
-        assert self.report is not None
-        found = layer_of(self.report, path, upto=self.layer)
-        return found if found is not None else self.layer
+        """The layer whose version of ``path`` the tree shows (for a removed path, the layer
+        that wrote what was removed)."""
+        shown = self._view.tree.get(path) if self._view is not None else None
+        return shown.layer if shown is not None else self.layer
 
     def action_extract(self) -> None:
+        from bloatscope.explore.links import shown_under  # noqa: PLC0415
+
         row = self.query_one(FileTreeView).current_row()
-        if row is None or self.report is None:
+        if row is None or self._view is None:
             return
-        self.extract_path(row.path, self._layer_of(row.path))
+        # a directory comes out as the tree lists it: each file from the layer that wrote the
+        # version shown, removed ones left out
+        listing = shown_under(self._view.tree, row.path) if row.is_dir else None
+        self.extract_path(row.path, self._layer_of(row.path), listing)
 
     @work(thread=True, exclusive=True, group="file")
-    def extract_path(self, path: str, layer: int) -> None:
-        from bloatscope.api import extract  # noqa: PLC0415
-        from bloatscope.errors import BloatscopeError  # noqa: PLC0415
+    def extract_path(
+        self, path: str, layer: int, listing: list[tuple[int, FileEntry]] | None
+    ) -> None:
+        from bloatscope.reader.extract import extract, extract_listing  # noqa: PLC0415
 
         try:
-            done = extract(self.reference, layer, path, self.extract_to, files=self._open_files())
-        except (BloatscopeError, OSError) as error:
-            self.call_from_thread(self.tell, str(error), "error")
+            files = self._open_files()
+            if listing is None:
+                done = extract(files, layer, path, self.extract_to)
+            else:
+                done = extract_listing(files, path, listing, self.extract_to)
+        except Exception as error:  # a bug too: said in a message, and the session goes on
+            self._from_worker_if_open(self.tell, _one_line(error), "error")
             return
         where = os.path.abspath(self.extract_to)
+        source = f"layer {layer}" if listing is None else f"the tree of layer {self.layer}"
         message = (
             f"extracted {len(done.written)} file(s), {human_bytes(done.bytes_written)}, "
-            f"of /{path} from layer {layer} into {where}"
+            f"of /{path} from {source} into {where}"
         )
         if done.skipped:
             message += f"; left out {len(done.skipped)}: {'; '.join(done.skipped[:3])}"
         self.extracted = done
-        self.call_from_thread(self.tell, message, "warning" if done.skipped else "information")
+        severity = "warning" if done.skipped else "information"
+        self._from_worker_if_open(self.tell, message, severity)
 
     def action_copy_path(self) -> None:
         path = self.query_one(FileTreeView).current_path()

@@ -61,7 +61,8 @@ class FileTreeView(ScrollView, can_focus=True):
         Binding("left,h", "parent", "Parent", show=False),
         Binding("right,l", "into", "Open", show=False),
         Binding("space", "toggle_dir", "Collapse/expand"),
-        Binding("ctrl+space,plus", "expand_all", "Expand all", show=False),
+        # ctrl+space reaches Textual as ctrl+@ (a NUL byte) from most terminals
+        Binding("plus,ctrl+space,ctrl+@", "expand_all", "Expand all", show=False),
         Binding("minus", "collapse_all", "Collapse all", show=False),
     ]
     DEFAULT_CSS = """
@@ -104,11 +105,13 @@ class FileTreeView(ScrollView, can_focus=True):
         self._resize()
         self.cursor = found if found is not None else 0
 
-    def changed(self, *, keep: str | None = None) -> None:
-        """The view's rows changed (a toggle, a filter): redraw, keeping the cursor's path."""
-        path = keep if keep is not None else self.current_path()
+    def changed(self, keep: str | None) -> None:
+        """The view's lines changed (a toggle, new options, a reveal): redraw, with the cursor
+        on the line of path ``keep`` when the view shows it, else as near its old line as the
+        view allows. Callers take the cursor's path before the change: after it, the old line
+        may hold another path."""
         self._resize()
-        found = self.view.index_of(path) if self.view is not None and path else None
+        found = self.view.index_of(keep) if self.view is not None and keep else None
         self.cursor = found if found is not None else min(self.cursor, max(self.rows - 1, 0))
         self.refresh()
 
@@ -126,8 +129,12 @@ class FileTreeView(ScrollView, can_focus=True):
         return row.path if row is not None else None
 
     def _resize(self) -> None:
-        width = self.size.width or 80
-        self.virtual_size = Size(width, self.rows)
+        # as wide as the pane: lines are cut at its edge, so no horizontal scroll bar takes a
+        # line of it
+        self.virtual_size = Size(self.scrollable_content_region.width, self.rows)
+
+    def on_resize(self) -> None:
+        self._resize()
 
     # -- cursor -----------------------------------------------------------------------------
 
@@ -184,8 +191,9 @@ class FileTreeView(ScrollView, can_focus=True):
 
     def action_expand_all(self) -> None:
         if self.view is not None:
+            path = self.current_path()
             self.view.expand_all()
-            self.changed()
+            self.changed(keep=path)
 
     def action_collapse_all(self) -> None:
         if self.view is not None:
