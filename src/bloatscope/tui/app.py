@@ -128,6 +128,9 @@ class ExploreApp(App[int]):
     """Returns the exit code: 0, or 2 when the image could not be read."""
 
     TITLE = "bloatscope explore"
+    # Textual's ctrl+p palette (themes, screenshots) is not one of explore's keys: the help
+    # lists every key there is
+    ENABLE_COMMAND_PALETTE = False
     CSS = """
     #left { width: 45%; min-width: 40; }
     #right { width: 1fr; }
@@ -138,7 +141,10 @@ class ExploreApp(App[int]):
     TabbedContent { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q,ctrl+c", "quit", "Quit", priority=True),
+        Binding("ctrl+c", "quit", "Quit", priority=True),
+        # not a priority key: on the help and preview screens q closes the screen, in a text box
+        # it is a letter
+        Binding("q", "quit", "Quit", show=False),
         Binding("question_mark", "help", "Keys"),
         # ctrl+/ reaches Textual as ctrl+_ (0x1f) from most terminals
         Binding("ctrl+f,ctrl+slash,ctrl+underscore", "open_filter", "Filter"),

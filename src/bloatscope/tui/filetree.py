@@ -64,6 +64,8 @@ class FileTreeView(ScrollView, can_focus=True):
         # ctrl+space reaches Textual as ctrl+@ (a NUL byte) from most terminals
         Binding("plus,ctrl+space,ctrl+@", "expand_all", "Expand all", show=False),
         Binding("minus", "collapse_all", "Collapse all", show=False),
+        # in the layers pane ctrl+a is the aggregated mode; here it is dive's hide Added
+        Binding("ctrl+a", "app.hide('added')", "Hide added", show=False),
     ]
     DEFAULT_CSS = """
     FileTreeView {

@@ -27,7 +27,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("layers", "↑ ↓ k j, click", "choose a layer"),
     ("layers", "ctrl+l", "compare mode: this layer against the layers below (dive's default)"),
     ("layers", "ctrl+a", "compare mode: layers 1..n stacked, against layer 0 (aggregated)"),
-    ("file tree", "↑ ↓ k j, pgup pgdn, home end", "move"),
+    ("file tree", "↑ ↓ k j, pgup pgdn u d, home end", "move"),
     ("file tree", "← h, → l", "to the parent directory / into a directory"),
     ("file tree", "space, double-click", "collapse or expand a directory"),
     ("file tree", "+ (ctrl+space), -", "expand / collapse every directory"),
@@ -41,6 +41,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("file tree", "ctrl+e, x", "extract the file or directory into the current directory"),
     ("file tree", "y", "copy the path to the clipboard"),
     ("findings, packages", "enter, click", "show its files in the tree and its layer"),
+    ("help", "esc, q, ?", "close"),
     ("preview", "esc, q", "close"),
 )
 
