@@ -160,6 +160,28 @@ def test_filter_keeps_ancestors_of_matches(tree: FileTree) -> None:
     assert not view.row(1).has_children
 
 
+def test_plain_text_filter_matches_as_the_regular_expression_does(tree: FileTree) -> None:
+    """Text without regex syntax is matched by substring (faster); across the leading "/"
+    too. Each result is checked against re.search on the absolute path of each line."""
+    view = TreeView(tree)
+    view.set_options(ViewOptions(pattern="/usr/b"))  # spans the "/" dive writes first
+    assert paths(view) == ["usr", "usr/bin", "usr/bin/Zed", "usr/bin/tool"]
+    view.set_options(ViewOptions(pattern="b/"))
+    assert paths(view) == ["usr", "usr/lib", "usr/lib/libA.so", "usr/lib/libb.so"]
+    for pattern in ["/", "/e", "/Z", "/z", "r/l", "usr", "/usr/lib/", "lib", "-", " ", "#"]:
+        view.set_options(ViewOptions(pattern=pattern))
+        shown = [
+            line
+            for line in ALL_LINES
+            if any(
+                re.search(pattern, "/" + other)
+                for other in ALL_LINES
+                if other == line or other.startswith(line + "/")
+            )
+        ]
+        assert paths(view) == shown, pattern
+
+
 def test_filter_and_hidden_kinds_together(tree: FileTree) -> None:
     hidden = frozenset({DiffState.UNMODIFIED})
     view = TreeView(tree, ViewOptions(hidden=hidden, pattern="lib"))

@@ -12,10 +12,11 @@ from __future__ import annotations
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from itertools import accumulate
 from typing import NamedTuple
 
 from bloatscope.explore.base import CompareMode
-from bloatscope.explore.index import ROOT, PathIndex
+from bloatscope.explore.index import REGULAR, ROOT, PathIndex
 from bloatscope.model.entry import EntryType, FileEntry, go_file_mode
 from bloatscope.model.report import Report
 from bloatscope.model.tree import DiffState, LayerChanges
@@ -23,7 +24,6 @@ from bloatscope.model.tree import DiffState, LayerChanges
 ABSENT = 255  # a node that is not in this tree
 _NEUTRAL = 4  # an implicit directory: its children alone decide its state
 _UNMODIFIED, _MODIFIED, _ADDED, _REMOVED = (int(state) for state in DiffState)
-_REGULAR = (0x30, 0x37)
 _KEEPS_CHILDREN = (EntryType.DIR, EntryType.SYMLINK)  # dive keeps children under a symlink
 
 # A node's code is below | present << 1 | gone << 2 (LAYER) or base | final << 1 | ever << 2
@@ -183,28 +183,37 @@ class _Builder:
         self.exists = bytearray(count)  # the stack replayed so far
         self.entries: list[FileEntry | None] = [None] * count  # each node's last entry
         self.origins = array("H", bytes(2 * count))  # the layer of each of those entries
+        self.own = array("q", bytes(8 * count))  # their bytes when regular files, else 0
         self.ever: bytearray | None = None  # set: nodes present in any layer replayed since
 
     # -- replaying the stack ----------------------------------------------------------------
 
-    def replay(self, upto: int, start: int = 0) -> None:
+    def replay(self, upto: int, start: int = 0, *, forget: bool = False) -> None:
         """Applies layers ``start..upto-1`` to the stack: whiteouts (and replacements) first,
-        then the layer's own paths, as the OCI spec orders them."""
-        exists, entries, origins, ever = self.exists, self.entries, self.origins, self.ever
+        then the layer's own paths, as the OCI spec orders them. Deleted nodes keep their last
+        entry (the aggregated view shows it as removed); with ``forget``, not their bytes."""
+        exists, entries, origins, own = self.exists, self.entries, self.origins, self.own
+        index, ever = self.index, self.ever
         for number in range(start, upto):
-            events = self.index.events[number]
-            layer_entries = self.index.layers[number].entries
+            events = index.events[number]
+            layer_entries = index.layers[number].entries
             for low, high in self._gone_ranges(number):
                 exists[low:high] = bytes(high - low)
+                if forget:
+                    own[low:high] = array("q", bytes(8 * (high - low)))
             for node in events.implicit:
                 old = entries[node]
                 if not exists[node] or (old is not None and old.typeflag not in _KEEPS_CHILDREN):
                     entries[node] = None  # a directory made anew (a file in the way goes)
                     origins[node] = number
+                    own[node] = 0
                     exists[node] = 1
-            for node, at in zip(events.adds, events.add_entries, strict=True):
+            for node, at, size in zip(
+                events.adds, events.add_entries, events.add_sizes, strict=True
+            ):
                 entries[node] = layer_entries[at]
                 origins[node] = number
+                own[node] = size
                 exists[node] = 1
             if ever is not None:
                 for node in events.implicit:
@@ -227,10 +236,10 @@ class _Builder:
 
     def layer(self, number: int) -> FileTree:
         """dive's per-layer view: stack(0..number-1) below, layer ``number`` on top."""
-        self.replay(number)
+        self.replay(number, forget=True)  # nothing outside the tree has bytes (see _finish)
         index, count = self.index, len(self.index)
         below = self.exists
-        lower, origins = self.entries, self.origins
+        lower, origins, own = self.entries, self.origins, self.own
         entries = list(lower)  # the shown entry: the lower one unless this layer has its own
         events = index.events[number]
         present = bytearray(count)
@@ -248,20 +257,25 @@ class _Builder:
             if not below[node] or gone[node]:
                 entries[node] = None
                 origins[node] = number
+                own[node] = 0
             elif old is not None and old.typeflag not in _KEEPS_CHILDREN:
                 entries[node] = None  # a file turned into a directory
                 origins[node] = number
+                own[node] = 0
                 states[node] = _MODIFIED
         changes = self.changes[number].states if number < len(self.changes) else b""
         trusted = bool(changes) and not events.duplicates
         layer_entries = index.layers[number].entries
-        pairs: Iterable[tuple[int, int]] = zip(events.adds, events.add_entries, strict=True)
+        adds: Iterable[tuple[int, int, int]] = zip(
+            events.adds, events.add_entries, events.add_sizes, strict=True
+        )
         if events.duplicates:  # the last copy of a path is the one unpacked
-            pairs = dict(pairs).items()
-        for node, at in pairs:
+            adds = {add[0]: add for add in adds}.values()
+        for node, at, size in adds:
             upper = layer_entries[at]
             entries[node] = upper
             origins[node] = number
+            own[node] = size
             if states[node] != _NEUTRAL:
                 continue  # Added: nothing below to compare with
             old = lower[node]
@@ -299,32 +313,43 @@ class _Builder:
     ) -> FileTree:
         """Merges each compared directory's children into its state (dive's deriveDiffType:
         equal states stay, a mix is Modified) and sums sizes (§1.7: removed descendants count
-        only toward a removed directory), deepest nodes first."""
-        parents = self.index.parents
-        sizes = array("q", bytes(8 * len(states)))
+        only toward a removed directory).
+
+        Both are sums over a node's subtree, which is the id range ``[node, ends[node])``, so
+        they are differences of prefix sums (C-speed), read for the directories alone:
+        - a compared directory merges only Unmodified and Modified (Added and Removed fold to
+          Modified), so it is Modified exactly when some node of its subtree, itself included,
+          is Modified, Added or Removed. Nodes between it and that node are compared
+          directories too: the stack below holds a node's parents, and a layer holds the
+          parents of what it writes; an untouched directory has no change beneath it.
+        - a removed node's subtree is all removed (what a layer keeps, it keeps the parents
+          of), so a removed directory sums everything beneath it, any other directory what is
+          not removed beneath it."""
         states[ROOT] = _UNMODIFIED
-        for node in range(len(states) - 1, 0, -1):
+        sizes = self.own  # a file's bytes, 0 for anything not in the tree; directories: below
+        kept = sizes
+        removed = states.find(_REMOVED)
+        if removed >= 0:  # the sums of the other directories leave removed bytes out
+            kept = array("q", sizes)
+            while removed >= 0:
+                kept[removed] = 0
+                removed = states.find(_REMOVED, removed + 1)
+        shown = list(accumulate(kept, initial=0))
+        changed = states.translate(_CHANGED)
+        ends = self.index.ends
+        for node in self.index.containers:
             state = states[node]
             if state == ABSENT:
                 continue
-            if state == _NEUTRAL:  # an implicit directory with nothing beneath it in the tree
-                state = states[node] = _UNMODIFIED
-            entry = entries[node]
-            size = sizes[node]
-            if entry is not None and entry.typeflag in _REGULAR:
-                size += entry.size
-                sizes[node] = size
-            parent = parents[node]
-            if derived[parent]:
-                # the parent was there before and still is: a child added or removed
-                # changed it (dive's own comparison of the parent is Unmodified or
-                # Modified, so the merge can never make it Added or Removed)
-                folded = state if state <= _MODIFIED else _MODIFIED
-                above = states[parent]
-                if above != folded:
-                    states[parent] = folded if above == _NEUTRAL else _MODIFIED
-            if state != _REMOVED or states[parent] == _REMOVED:
-                sizes[parent] += size
+            end = ends[node]
+            if derived[node]:  # a search at C speed that stops at the first change
+                states[node] = _MODIFIED if changed.find(1, node, end) >= 0 else _UNMODIFIED
+            if state == _REMOVED:
+                sizes[node] = sum(sizes[node:end])  # all beneath it is removed or not there
+            else:
+                sizes[node] = shown[end] - shown[node]
+        # an implicit or compared node with nothing beneath it: Unmodified
+        states[:] = states.translate(_SETTLED)
         return FileTree(
             self.index,
             number,
@@ -351,6 +376,8 @@ def _codes(first: bytearray, second: bytearray, third: bytearray) -> bytearray:
 # 1 for the nodes whose state merges their children's: those starting _NEUTRAL (taken before
 # their own comparison overwrites it)
 _DERIVED = bytes(1 if value == _NEUTRAL else 0 for value in range(256))
+_CHANGED = bytes(1 if value in (_MODIFIED, _ADDED, _REMOVED) else 0 for value in range(256))
+_SETTLED = bytes(_UNMODIFIED if value == _NEUTRAL else value for value in range(256))
 
 
 def compare(lower: FileEntry | None, upper: FileEntry | None) -> int:
@@ -368,6 +395,6 @@ def compare(lower: FileEntry | None, upper: FileEntry | None) -> int:
         return _MODIFIED
     if go_file_mode(lower.mode, lower.typeflag) != go_file_mode(upper.mode, upper.typeflag):
         return _MODIFIED
-    if upper.typeflag in _REGULAR and (upper.digest is None or lower.digest != upper.digest):
+    if upper.typeflag in REGULAR and (upper.digest is None or lower.digest != upper.digest):
         return _MODIFIED
     return _UNMODIFIED

@@ -71,16 +71,13 @@ class TreeView:
             matched = self._index.matches(pattern)
             both = int.from_bytes(candidates, "little") & int.from_bytes(matched, "little")
             candidates = bytearray(both.to_bytes(len(candidates), "little"))
-        parents = self._index.parents
-        visible = bytearray(len(states))
-        visible[ROOT] = 1  # stops the walks up
-        node = candidates.find(1, 1)
-        while node >= 0:
-            above = node
-            while not visible[above]:
-                visible[above] = 1
-                above = parents[above]
-            node = candidates.find(1, node + 1)
+        # and the directories with a candidate beneath them: a search at C speed in each
+        # directory's id range (a walk up from every candidate costs ten times more)
+        visible = bytearray(candidates)
+        ends = self._index.ends
+        for node in self._index.containers:
+            if not visible[node] and candidates.find(1, node + 1, ends[node]) >= 0:
+                visible[node] = 1
         visible[ROOT] = 0
         return visible
 
