@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import cast
 
 from rich.segment import Segment
 from textual._xterm_parser import XTermParser
 from textual.events import Key
 from textual.pilot import Pilot
-from textual.strip import Strip
 from textual.widgets import Label
 
 from bloatscope.api import AnalyzeOptions, outline
@@ -106,9 +104,10 @@ def label_text(pilot: Pilot[int], selector: str) -> str:
 
 def screen_strips(app: ExploreApp) -> list[list[Segment]]:
     """The whole screen as the terminal gets it: every widget's lines after Textual's line
-    filters (NO_COLOR's among them), modal screens and notifications included."""
-    strips = cast("list[Strip]", app.screen._compositor.render_full_update().strips)
-    return [list(strip) for strip in strips]  # typed as iterables of strips, but strips
+    filters (NO_COLOR's among them), modal screens and notifications included; one list of
+    segments per line."""
+    lines = app.screen._compositor.render_full_update().strips  # each line: a list of strips
+    return [[segment for strip in line for segment in strip] for line in lines]
 
 
 def screen_text(app: ExploreApp) -> str:

@@ -35,7 +35,9 @@ def image_details(report: Report) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("Image", safe(report.image.reference))
+    # names from the image go in as Text: a str cell is Rich markup, and a path holding "[/]"
+    # would not parse (explore stopped on such an image)
+    table.add_row("Image", Text(safe(report.image.reference)))
     table.add_row("Total size", human_bytes(report.image.size_bytes))
     table.add_row("Reclaimable", f"{human_bytes(report.reclaimable_bytes)} (bloatscope findings)")
     table.add_row("Wasted (dive)", human_bytes(dive.wasted_bytes))
@@ -45,7 +47,7 @@ def image_details(report: Report) -> Table:
     files.add_column("Total", justify="right")
     files.add_column("Path")
     for item in dive.inefficient_files[:_INEFFICIENT_SHOWN]:
-        files.add_row(str(item.count), human_bytes(item.cumulative_bytes), safe(item.path))
+        files.add_row(str(item.count), human_bytes(item.cumulative_bytes), Text(safe(item.path)))
     grid = Table.grid()
     grid.add_row(table)
     grid.add_row(files)
