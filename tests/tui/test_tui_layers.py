@@ -12,6 +12,7 @@ from tui_support import (
     OPTIONS,
     SAMPLE,
     app_of,
+    choose_layer,
     drive,
     label_text,
     make_app,
@@ -40,7 +41,7 @@ def _expected(pilot: Pilot[int], layer: int, mode: CompareMode) -> list[tuple[st
     return rows_with_states(model_tree(app.report, layer, mode, app.view_options))
 
 
-def test_arrow_and_vi_keys_choose_the_layer_and_its_tree() -> None:
+def test_arrow_and_vi_keys_and_clicks_choose_the_layer_and_its_tree() -> None:
     async def script(pilot: Pilot[int]) -> None:
         app = app_of(pilot)
         table = app.query_one(LayersTable)
@@ -57,13 +58,6 @@ def test_arrow_and_vi_keys_choose_the_layer_and_its_tree() -> None:
         await press(pilot, "up")  # at the top already
         assert app.layer == 0
 
-    drive(make_app(SAMPLE), script)
-
-
-def test_clicking_a_layer_chooses_it() -> None:
-    async def script(pilot: Pilot[int]) -> None:
-        app = app_of(pilot)
-        table = app.query_one(LayersTable)
         assert await pilot.click(LayersTable, offset=(20, 1 + 5))  # the header is line 0
         await press(pilot)
         assert (app.layer, table.cursor_row) == (5, 5)
@@ -76,7 +70,7 @@ def test_ctrl_a_and_ctrl_l_switch_the_compare_mode() -> None:
     async def script(pilot: Pilot[int]) -> None:
         app = app_of(pilot)
         table = app.query_one(LayersTable)
-        await press(pilot, *["down"] * 10)
+        await choose_layer(pilot, 10)
         per_layer = _shown(pilot)
         assert per_layer == _expected(pilot, 10, LAYER)
 

@@ -41,7 +41,7 @@ def _on_screen(tree: FileTreeView) -> bool:
     return inside and drawn_lines(tree)[tree.cursor - top].rstrip().endswith(name)
 
 
-def test_moving_and_paging_keep_the_cursor_on_screen() -> None:
+def test_moving_paging_and_going_up_and_into_directories() -> None:
     async def script(pilot: Pilot[int]) -> None:
         tree = await _last_layer_tree(pilot)
         rows = tree.rows
@@ -67,12 +67,7 @@ def test_moving_and_paging_keep_the_cursor_on_screen() -> None:
             assert tree.cursor == expected, key
             assert _on_screen(tree), key
 
-    drive(make_app(SAMPLE), script, size=SHORT)
-
-
-def test_left_goes_to_the_parent_and_right_into_a_directory() -> None:
-    async def script(pilot: Pilot[int]) -> None:
-        tree = await _last_layer_tree(pilot)
+        # left goes to the parent directory, right into a directory
         paths = shown_paths(tree)
         tree.cursor = paths.index("app/assets/a.bin")
         for key, path in (("left", "app/assets"), ("h", "app"), ("h", "app")):
@@ -94,7 +89,7 @@ def test_left_goes_to_the_parent_and_right_into_a_directory() -> None:
     drive(make_app(SAMPLE), script, size=SHORT)
 
 
-def test_space_toggles_a_directory_and_plus_minus_all_of_them() -> None:
+def test_space_and_enter_toggle_a_directory_and_plus_minus_all_of_them() -> None:
     async def script(pilot: Pilot[int]) -> None:
         tree = await _last_layer_tree(pilot)
         everything = shown_paths(tree)
@@ -110,6 +105,11 @@ def test_space_toggles_a_directory_and_plus_minus_all_of_them() -> None:
         await press(pilot, "space")
         assert shown_paths(tree) == everything
         assert drawn_lines(tree)[0].rstrip().endswith("▾ app/")
+        await press(pilot, "enter")  # on a directory, enter toggles it too (no preview)
+        assert shown_paths(tree) == [p for p in everything if p not in under_app]
+        assert len(pilot.app.screen_stack) == 1
+        await press(pilot, "enter")
+        assert shown_paths(tree) == everything
 
         tree.cursor = everything.index("var/cache/apt/archives/partial")
         await press(pilot, "minus")
@@ -125,19 +125,6 @@ def test_space_toggles_a_directory_and_plus_minus_all_of_them() -> None:
         assert shown_paths(tree) == everything
         await press(pilot, "minus", *typed("+"))
         assert shown_paths(tree) == everything
-
-    drive(make_app(SAMPLE), script, size=SHORT)
-
-
-def test_enter_on_a_directory_toggles_it() -> None:
-    async def script(pilot: Pilot[int]) -> None:
-        tree = await _last_layer_tree(pilot)
-        before = tree.rows
-        await press(pilot, "enter")
-        assert tree.current_path() == "app" and tree.rows == before - 7
-        assert pilot.app.screen_stack[-1] is pilot.app.screen_stack[0]  # no preview
-        await press(pilot, "enter")
-        assert tree.rows == before
 
     drive(make_app(SAMPLE), script, size=SHORT)
 

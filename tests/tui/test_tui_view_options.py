@@ -156,8 +156,8 @@ def test_the_filter_narrows_the_tree_as_a_pattern_is_typed() -> None:
 
         await press(pilot, *typed("\x1f"))  # ctrl+/ from a terminal: the box, with the pattern
         assert box.display and box.value == "^/app/lib"
-        await press(pilot, *r"^/app/model\.", "enter")  # typing replaces it
-        assert app.view_options.pattern == r"^/app/model\."
+        await press(pilot, *"model", "enter")  # typing replaces it
+        assert app.view_options.pattern == "model"
         assert shown_paths(tree) == ["app", "app/model.bin"]
         assert app.focused is tree
 
@@ -208,11 +208,11 @@ def test_search_finds_names_with_n_and_shift_n() -> None:
         assert tree.current_path() == matches[3]
         assert matches[3] in shown_paths(tree)
 
-        await press(pilot, "slash", *"no-such-name", "enter")
+        await press(pilot, "slash", *"zzz", "enter")
         assert tree.current_path() == matches[3]
-        assert messages(app)[-1] == "no file name contains 'no-such-name'"
+        assert messages(app)[-1] == "no file name contains 'zzz'"
         await press(pilot, "slash")
-        assert box.value == "no-such-name"
+        assert box.value == "zzz"
         await press(pilot, "escape")
         assert not box.display and app.focused is tree
 
