@@ -298,6 +298,28 @@ def test_a_path_twice_in_one_layer_is_compared_by_its_last_copy(tmp_path: Path) 
     assert node(cache, 1, LAYER, "a").state is UNMODIFIED
 
 
+def test_trees_in_any_order_match_trees_built_alone(tmp_path: Path) -> None:
+    """A cache moves one layer stack up and down between trees, undoing layers; each tree
+    must be the one a fresh cache builds from layer 0."""
+    layers = (
+        Layer().dir("d").file("d/x", b"xx").file("f", b"fff").dir("srv").file("srv/a", b"a"),
+        Layer().file("d", b"now a file").file("f/inner", b"i").file("g/h/deep", b"deep"),
+        Layer().dir("srv").opaque("srv").file("srv/b", b"bb").whiteout("g/h"),
+        Layer().file("a", b"2").file("a", b"1").whiteout("d").file("g/h/again", b"!"),
+        Layer().dir("d").file("d/x", b"back").whiteout("srv/b").file("f/inner", b"I"),
+        Layer().file("late/dir/x", b"x"),
+    )
+    report = report_of(tmp_path, *layers)
+    # an aggregated tree of layer n stands on layers 0..n, a per-layer one on 0..n-1
+    order = [(5, AGGREGATED), (2, AGGREGATED), (0, LAYER), (4, LAYER), (3, AGGREGATED)]
+    order += [(1, LAYER), (5, LAYER), (1, AGGREGATED), (4, AGGREGATED), (2, LAYER)]
+    for honor_opaque in (False, True):
+        moved = TreeCache(report, keep=1, honor_opaque=honor_opaque)
+        for layer, mode in order:
+            alone = TreeCache(report, keep=1, honor_opaque=honor_opaque).tree(layer, mode)
+            assert list(moved.tree(layer, mode)) == list(alone), (layer, mode, honor_opaque)
+
+
 def _file(**changes: object) -> FileEntry:
     entry = FileEntry("a", EntryType.FILE, 4, 0o100644, 0, 0, "", 512, 7)
     return entry._replace(**changes)

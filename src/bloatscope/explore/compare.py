@@ -2,9 +2,9 @@
 Removed / Unmodified state, the entry shown for it, and dive's sizes (dive-reference §1.5-§1.7).
 
 A tree is three arrays over the nodes of the report's PathIndex (a state, a size, an entry per
-node; nodes outside the tree are ABSENT), computed in one replay of the layers' events and one
-pass from the deepest nodes up. See docs/explore.md, "The browsing model", for the rules and
-where they depart from dive.
+node; nodes outside the tree are ABSENT), computed from the layer stack below it (stack.py,
+moved from the last tree's layer), the layer's own events, and sums over id ranges. See
+docs/explore.md, "The browsing model", for the rules and where they depart from dive.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from bloatscope.explore.base import CompareMode
 from bloatscope.explore.index import REGULAR, ROOT, PathIndex
+from bloatscope.explore.stack import KEEPS_CHILDREN, LayerStack, gone_ranges
 from bloatscope.model.entry import EntryType, FileEntry, go_file_mode
 from bloatscope.model.report import Report
 from bloatscope.model.tree import DiffState, LayerChanges
@@ -24,7 +25,6 @@ from bloatscope.model.tree import DiffState, LayerChanges
 ABSENT = 255  # a node that is not in this tree
 _NEUTRAL = 4  # an implicit directory: its children alone decide its state
 _UNMODIFIED, _MODIFIED, _ADDED, _REMOVED = (int(state) for state in DiffState)
-_KEEPS_CHILDREN = (EntryType.DIR, EntryType.SYMLINK)  # dive keeps children under a symlink
 
 # A node's code is below | present << 1 | gone << 2 (LAYER) or base | final << 1 | ever << 2
 # (AGGREGATED); these tables turn a code into a starting state, _NEUTRAL marking the nodes
@@ -150,6 +150,7 @@ class TreeCache:
         self.honor_opaque = honor_opaque
         self._keep = keep
         self._trees: OrderedDict[tuple[int, CompareMode], FileTree] = OrderedDict()
+        self._stack = LayerStack(self.index, honor_opaque)  # moved layer by layer
 
     def tree(self, layer: int, mode: CompareMode) -> FileTree:
         if not 0 <= layer < len(self.index.layers):
@@ -161,7 +162,7 @@ class TreeCache:
         if found is not None:
             self._trees.move_to_end(key)
             return found
-        builder = _Builder(self.index, self.report.changes, self.honor_opaque)
+        builder = _Builder(self._stack, self.report.changes)
         made = builder.layer(layer) if mode is CompareMode.LAYER else builder.aggregated(layer)
         self._trees[key] = made
         while len(self._trees) > self._keep:
@@ -173,82 +174,29 @@ _last_cache: TreeCache | None = None
 
 
 class _Builder:
-    def __init__(
-        self, index: PathIndex, changes: tuple[LayerChanges, ...], honor_opaque: bool
-    ) -> None:
-        self.index = index
+    def __init__(self, stack: LayerStack, changes: tuple[LayerChanges, ...]) -> None:
+        self.stack = stack
+        self.index = stack.index
         self.changes = changes
-        self.honor_opaque = honor_opaque
-        count = len(index)
-        self.exists = bytearray(count)  # the stack replayed so far
-        self.entries: list[FileEntry | None] = [None] * count  # each node's last entry
-        self.origins = array("H", bytes(2 * count))  # the layer of each of those entries
-        self.own = array("q", bytes(8 * count))  # their bytes when regular files, else 0
-        self.ever: bytearray | None = None  # set: nodes present in any layer replayed since
-
-    # -- replaying the stack ----------------------------------------------------------------
-
-    def replay(self, upto: int, start: int = 0, *, forget: bool = False) -> None:
-        """Applies layers ``start..upto-1`` to the stack: whiteouts (and replacements) first,
-        then the layer's own paths, as the OCI spec orders them. Deleted nodes keep their last
-        entry (the aggregated view shows it as removed); with ``forget``, not their bytes."""
-        exists, entries, origins, own = self.exists, self.entries, self.origins, self.own
-        index, ever = self.index, self.ever
-        for number in range(start, upto):
-            events = index.events[number]
-            layer_entries = index.layers[number].entries
-            for low, high in self._gone_ranges(number):
-                exists[low:high] = bytes(high - low)
-                if forget:
-                    own[low:high] = array("q", bytes(8 * (high - low)))
-            for node in events.implicit:
-                old = entries[node]
-                if not exists[node] or (old is not None and old.typeflag not in _KEEPS_CHILDREN):
-                    entries[node] = None  # a directory made anew (a file in the way goes)
-                    origins[node] = number
-                    own[node] = 0
-                    exists[node] = 1
-            for node, at, size in zip(
-                events.adds, events.add_entries, events.add_sizes, strict=True
-            ):
-                entries[node] = layer_entries[at]
-                origins[node] = number
-                own[node] = size
-                exists[node] = 1
-            if ever is not None:
-                for node in events.implicit:
-                    ever[node] = 1
-                for node in events.adds:
-                    ever[node] = 1
-
-    def _gone_ranges(self, number: int) -> Iterator[tuple[int, int]]:
-        """The id ranges layer ``number`` deletes from the stack below it."""
-        events, ends = self.index.events[number], self.index.ends
-        for node in events.removals:
-            yield node, ends[node]
-        for node in events.replaced:
-            yield node + 1, ends[node]
-        if self.honor_opaque:
-            for node in events.opaque:
-                yield node + 1, ends[node]
 
     # -- the two modes ----------------------------------------------------------------------
 
     def layer(self, number: int) -> FileTree:
         """dive's per-layer view: stack(0..number-1) below, layer ``number`` on top."""
-        self.replay(number, forget=True)  # nothing outside the tree has bytes (see _finish)
-        index, count = self.index, len(self.index)
-        below = self.exists
-        lower, origins, own = self.entries, self.origins, self.own
-        entries = list(lower)  # the shown entry: the lower one unless this layer has its own
+        stack, index = self.stack, self.index
+        stack.move_to(number)
+        below, lower = stack.exists, stack.entries
+        # the tree's own copies: the shown entry is the lower one unless this layer has its
+        # own; nothing outside the tree has bytes (see _finish)
+        entries, origins, own = list(lower), array("H", stack.origins), array("q", stack.alive)
         events = index.events[number]
-        present = bytearray(count)
+        present = bytearray(len(index))
         for node in events.implicit:
             present[node] = 1
         for node in events.adds:
             present[node] = 1
-        gone = bytearray(count)
-        for start, end in self._gone_ranges(number):
+        gone = bytearray(len(index))
+        for start, end in gone_ranges(index, number, stack.honor_opaque):
             gone[start:end] = b"\x01" * (end - start)
         states = _codes(below, present, gone).translate(_LAYER_START)
         derived = states.translate(_DERIVED)
@@ -258,7 +206,7 @@ class _Builder:
                 entries[node] = None
                 origins[node] = number
                 own[node] = 0
-            elif old is not None and old.typeflag not in _KEEPS_CHILDREN:
+            elif old is not None and old.typeflag not in KEEPS_CHILDREN:
                 entries[node] = None  # a file turned into a directory
                 origins[node] = number
                 own[node] = 0
@@ -284,24 +232,38 @@ class _Builder:
                 states[node] = merged  # the reader compared this entry already
             else:
                 states[node] = compare(old, upper)
-        return self._finish(number, CompareMode.LAYER, states, derived, entries)
+        return self._finish(
+            number, CompareMode.LAYER, states, derived, entries=entries, sizes=own, origins=origins
+        )
 
     def aggregated(self, number: int) -> FileTree:
         """dive's aggregated view: layer 0 below, layers 1..``number`` on top, every node
         marked by comparing what the stack shows at ``number`` with layer 0."""
-        self.replay(1)
-        base = bytearray(self.exists)
-        base_entries = list(self.entries)
-        self.ever = bytearray(len(self.index))
-        self.replay(number + 1, start=1)
-        final, entries, ever = self.exists, self.entries, self.ever
+        stack = self.stack
+        stack.move_to(number + 1)
+        base, base_entries = stack.base_exists, stack.base_entries
+        final, ever = stack.exists, stack.ever
+        # a removed node shows the last entry it had, and its bytes (stack.own keeps them)
+        entries, origins, own = (
+            list(stack.entries),
+            array("H", stack.origins),
+            array("q", stack.own),
+        )
         states = _codes(base, final, ever).translate(_AGGREGATED_START)
         derived = states.translate(_DERIVED)
         node = states.find(_NEUTRAL, 1)  # C-speed: skips the nodes no later layer touched
         while node >= 0:
             states[node] = compare(base_entries[node], entries[node])
             node = states.find(_NEUTRAL, node + 1)
-        return self._finish(number, CompareMode.AGGREGATED, states, derived, entries)
+        return self._finish(
+            number,
+            CompareMode.AGGREGATED,
+            states,
+            derived,
+            entries=entries,
+            sizes=own,
+            origins=origins,
+        )
 
     def _finish(
         self,
@@ -309,7 +271,10 @@ class _Builder:
         mode: CompareMode,
         states: bytearray,
         derived: bytearray,
+        *,
         entries: list[FileEntry | None],
+        sizes: array[int],
+        origins: array[int],
     ) -> FileTree:
         """Merges each compared directory's children into its state (dive's deriveDiffType:
         equal states stay, a mix is Modified) and sums sizes (§1.7: removed descendants count
@@ -326,7 +291,7 @@ class _Builder:
           of), so a removed directory sums everything beneath it, any other directory what is
           not removed beneath it."""
         states[ROOT] = _UNMODIFIED
-        sizes = self.own  # a file's bytes, 0 for anything not in the tree; directories: below
+        # sizes: a file's bytes, 0 for anything not in the tree; directories' are set below
         kept = sizes
         removed = states.find(_REMOVED)
         if removed >= 0:  # the sums of the other directories leave removed bytes out
@@ -357,7 +322,7 @@ class _Builder:
             states=states,
             sizes=sizes,
             entries=entries,
-            origins=self.origins,
+            origins=origins,
         )
 
 
