@@ -44,21 +44,22 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from run import _tree_pss  # bench/run.py: the same memory figure as the analyze benchmark
-
 from bloatscope.api import AnalyzeOptions, outline
 from bloatscope.explore.base import CompareMode
 from bloatscope.tui.app import ExploreApp
 from bloatscope.tui.filetree import FileTreeView
 from bloatscope.tui.layers import LayersTable
+from run import _tree_pss  # bench/run.py: the same memory figure as the analyze benchmark
 
 CORPUS = os.environ.get("CORPUS_DIR") or os.path.expanduser("~/.cache/image-corpus")
 TARGET_MS = 100.0
 _QUIET_S = 0.3  # no terminal output for this long: the key's screen is drawn
-_GIVE_UP_S = 600.0
+_GIVE_UP_S = 300.0
 _DOWN = b"\x1b[B"
 # CSI and OSC sequences, charset selection, keypad modes: what stands between a screen's words
-_ESCAPES = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[=>])")
+_ESCAPES = re.compile(
+    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[=>])"
+)
 
 
 # -- keys, in-process -----------------------------------------------------------------------
@@ -130,7 +131,7 @@ async def _time_keys(args: argparse.Namespace, path: str) -> int:
             if app.mode is not mode:
                 # at the largest layer: the mode switch rebuilds its tree
                 await keys.press(pilot, clock, f"{name}: switch the compare mode", "ctrl+a")
-            await _walk_layers(pilot, clock, keys, table, len(layers), largest, name)
+            await _walk_layers(pilot, clock, keys, table=table, largest=largest, name=name)
             tree.focus()
             tree.cursor = 0
             await pilot.pause()
@@ -140,14 +141,15 @@ async def _time_keys(args: argparse.Namespace, path: str) -> int:
             for _ in range(args.repeat):
                 await keys.press(pilot, clock, f"{name}: page down", "pagedown")
             big = _biggest_directory(tree)
+            shown = big if len(big) <= 30 else "…" + big[-29:]
             for _ in range(args.repeat):
                 line = tree.view.index_of(big) if tree.view is not None else None
                 assert line is not None, big
                 tree.cursor = line
                 await pilot.pause()
-                await keys.press(pilot, clock, f"{name}: collapse {big}", "space")
+                await keys.press(pilot, clock, f"{name}: collapse {shown}", "space")
                 await keys.press(pilot, clock, f"{name}: expand it again", "space")
-            await _filter(pilot, clock, keys, app, name, args.pattern)
+            await _filter(pilot, clock, keys, app=app, name=name, pattern=args.pattern)
             print(f"  {name}: layer {largest} ({len(layers[largest].entries):,} entries), "
                   f"{lines:,} lines in its tree")  # fmt: skip
     _print_keys(keys)
@@ -155,16 +157,11 @@ async def _time_keys(args: argparse.Namespace, path: str) -> int:
 
 
 async def _walk_layers(
-    pilot: Any,
-    clock: FrameClock,
-    keys: Keys,
-    table: LayersTable,
-    count: int,
-    largest: int,
-    name: str,
+    pilot: Any, clock: FrameClock, keys: Keys, *, table: LayersTable, largest: int, name: str
 ) -> None:
     """Down through every layer and back up (each switch builds or reuses a tree), then to the
     largest layer, untimed."""
+    count = len(table.lines)
     while table.cursor_row > 0:
         await pilot.press("up")
     await pilot.pause()
@@ -178,7 +175,7 @@ async def _walk_layers(
 
 
 async def _filter(
-    pilot: Any, clock: FrameClock, keys: Keys, app: ExploreApp, name: str, pattern: str
+    pilot: Any, clock: FrameClock, keys: Keys, *, app: ExploreApp, name: str, pattern: str
 ) -> None:
     """The filter is live: each character typed or deleted filters the tree again."""
     from textual.widgets import Input  # noqa: PLC0415
@@ -314,7 +311,7 @@ class _Screen:
         self.terminal = terminal
         self.output = bytearray()
         self.last = 0.0  # when the last output came
-        self._searched = 0
+        self._searched: dict[re.Pattern[bytes], int] = {}  # how far each marker was looked for
 
     def read(self, timeout: float) -> bool:
         """Waits up to ``timeout`` seconds for output; False when none came or it ended."""
@@ -335,10 +332,11 @@ class _Screen:
             pass
 
     def find(self, marker: re.Pattern[bytes]) -> bool:
-        """The marker in the text written since the last find (with some overlap, as a word
-        can be split between reads)."""
-        window = bytes(self.output[max(self._searched - 8192, 0) :])
-        self._searched = len(self.output)
+        """The marker in the text written since it was last looked for (with some overlap, as
+        a word or an escape code can be split between reads)."""
+        searched = self._searched.get(marker, 0)
+        window = bytes(self.output[max(searched - 4096, 0) :])
+        self._searched[marker] = len(self.output)
         return marker.search(_ESCAPES.sub(b"", window)) is not None
 
 
