@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from tui_support import (
-    OPTIONS,
     SAMPLE,
     app_of,
     choose_layer,
@@ -23,7 +22,6 @@ from tui_support import (
 )
 
 from bloatscope.explore.base import CompareMode
-from bloatscope.tui.app import ExploreApp
 from bloatscope.tui.layers import LayersTable
 
 LAYER, AGGREGATED = CompareMode.LAYER, CompareMode.AGGREGATED
@@ -97,7 +95,9 @@ def test_ctrl_a_and_ctrl_l_switch_the_compare_mode() -> None:
     drive(make_app(SAMPLE), script)
 
 
-def test_the_layer_list_shows_before_the_image_is_read(corpus_dir: Path) -> None:
+def test_the_layer_list_shows_before_the_image_is_read(
+    corpus_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     # naive-bert: 3.5 GB, seconds of reading, long enough to look at the screen meanwhile
     reference = Path(corpus_dir) / "naive-bert.oci"
     if not (reference / "index.json").is_file():
@@ -118,6 +118,8 @@ def test_the_layer_list_shows_before_the_image_is_read(corpus_dir: Path) -> None
             assert size.startswith("~")  # compressed, marked as an estimate
             await pilot.press("q")
 
-    asyncio.run(main())
-    assert app.return_code == 0
-    assert isinstance(app, ExploreApp) and OPTIONS is app.options
+    asyncio.run(main())  # returns once the reading thread has stopped
+    assert app.return_code == 0 and app.error is None and app.report is None
+    # the read noticed the app had gone and stopped, saying nothing (it used to print
+    # "RuntimeError: App is not running" tracebacks on the terminal it had handed back)
+    assert capfd.readouterr().err == ""

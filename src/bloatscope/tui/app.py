@@ -41,6 +41,7 @@ from bloatscope.tui.screens import HelpScreen, PreviewScreen
 from bloatscope.tui.tables import FindingsTable, PackagesTable
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from textual.notifications import SeverityLevel
 
     from bloatscope.api import AnalyzeOptions
@@ -125,7 +126,8 @@ class ThreadProgress:
 
 
 class ExploreApp(App[int]):
-    """Returns the exit code: 0, or 2 when the image could not be read."""
+    """Returns the exit code: 0, 2 when the image could not be read, 3 on an internal error
+    while it was read (``failure``, which the command raises again for cli.main)."""
 
     TITLE = "bloatscope explore"
     # Textual's ctrl+p palette (themes, screenshots) is not one of explore's keys: the help
@@ -243,9 +245,11 @@ class ExploreApp(App[int]):
             self.failure = error
             self._from_worker_if_open(self.fail, _one_line(error), EXIT_INTERNAL)
 
-    def exit(self, result: int | None = None, return_code: int = 0, message: object = None) -> None:
+    def exit(
+        self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
         self._exiting.set()  # before the screen goes: worker threads stop drawing from now on
-        super().exit(result, return_code, message)  # type: ignore[arg-type]
+        super().exit(result, return_code, message)
 
     def from_worker(self, update: Callable[..., None], *args: object) -> None:
         """Runs ``update(*args)`` on the UI thread and waits for it; raises AppClosing (and
@@ -255,8 +259,9 @@ class ExploreApp(App[int]):
             try:
                 self.call_from_thread(self._unless_exiting, update, *args)
                 return
-            except RuntimeError:  # the app's loop is gone already
-                pass
+            except RuntimeError:
+                if self.is_running and not self._exiting.is_set():
+                    raise  # from update itself: a bug, not the app going
         raise AppClosing
 
     def _unless_exiting(self, update: Callable[..., None], *args: object) -> None:
