@@ -107,14 +107,19 @@ def test_tabs_findings_packages_and_a_replaced_directory(corpus_dir: Path) -> No
         assert app.layer == findings.findings[deleted].layer
         assert tree.current_path() == "tmp/build-artifact.tar"
 
-        # a package: its files highlighted, the first by name under the cursor
+        # a package: its layer chosen (here one the base layer does not have), its files
+        # highlighted, the first by name under the cursor
+        await choose_layer(pilot, 0)
         await press(pilot, "p")
         packages = app.query_one(PackagesTable)
         packages.focus()
-        package = packages.packages[0]  # the largest
+        row = next(i for i, p in enumerate(packages.packages) if p.layer)
+        package = packages.packages[row]
+        packages.move_cursor(row=row)
         await press(pilot, "enter")
         files = package_paths(report, package)
         assert len(files) > 10 and tree.highlighted == files
+        assert (app.layer, layers.cursor_row) == (package.layer, package.layer)
         assert tree.current_path() == min(files)
         assert messages(app)[-1] == f"{len(files)} file(s) of {package.name} highlighted"
 

@@ -432,9 +432,7 @@ class ExploreApp(App[int]):
 
         assert self.report is not None
         paths = finding_paths(self.report, event.finding)
-        if event.finding.layer is not None:
-            self.query_one(LayersTable).move_cursor(row=event.finding.layer)
-            self.select_layer(event.finding.layer)
+        self._choose_layer(event.finding.layer)
         self._highlight(frozenset(paths), paths[0] if paths else None)
 
     def on_packages_table_chosen(self, event: PackagesTable.Chosen) -> None:
@@ -442,9 +440,14 @@ class ExploreApp(App[int]):
 
         assert self.report is not None
         paths = package_paths(self.report, event.package)
-        first = min(paths) if paths else None
-        self._highlight(paths, first)
+        self._choose_layer(event.package.layer)  # the layer that wrote most of its bytes
+        self._highlight(paths, min(paths) if paths else None)
         self.tell(f"{len(paths)} file(s) of {event.package.name} highlighted", timeout=3)
+
+    def _choose_layer(self, layer: int | None) -> None:
+        if layer is not None:
+            self.query_one(LayersTable).move_cursor(row=layer)
+            self.select_layer(layer)
 
     def _highlight(self, paths: frozenset[str], first: str | None) -> None:
         tree = self.query_one(FileTreeView)
