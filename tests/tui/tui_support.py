@@ -52,9 +52,11 @@ def drive(app: ExploreApp, script: Script, size: tuple[int, int] = SIZE) -> None
 
 
 async def settle(pilot: Pilot[int]) -> None:
-    """Waits for the app's workers (the read, a preview, an extract) and the redraw after."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Waits for the app's workers (the read, a preview, an extract) and what they draw. After
+    a key alone the pilot has waited already: the app went idle once the key was handled."""
+    if any(not worker.is_finished for worker in pilot.app.workers):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
 
 
 async def press(pilot: Pilot[int], *keys: str) -> None:
@@ -81,6 +83,7 @@ async def choose_layer(pilot: Pilot[int], layer: int) -> None:
     """Moves the layers pane's cursor there at once (the keys that do it are tested on their
     own; each costs a pilot round trip)."""
     pilot.app.query_one(LayersTable).move_cursor(row=layer)
+    await pilot.pause()  # the table tells the app in a message
     await settle(pilot)
 
 
