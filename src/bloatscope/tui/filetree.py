@@ -107,11 +107,11 @@ class FileTreeView(ScrollView, can_focus=True):
         self._resize()
         self.cursor = found if found is not None else 0
 
-    def changed(self, keep: str | None) -> None:
+    def changed(self, keep: str | None = None) -> None:
         """The view's lines changed (a toggle, new options, a reveal): redraw, with the cursor
         on the line of path ``keep`` when the view shows it, else as near its old line as the
-        view allows. Callers take the cursor's path before the change: after it, the old line
-        may hold another path."""
+        view allows. To keep the cursor on its path, take the path before the change: after
+        it, the old line may hold another path."""
         self._resize()
         found = self.view.index_of(keep) if self.view is not None and keep else None
         self.cursor = found if found is not None else min(self.cursor, max(self.rows - 1, 0))
