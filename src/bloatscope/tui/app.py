@@ -134,7 +134,7 @@ class ExploreApp(App[int]):
     # lists every key there is
     ENABLE_COMMAND_PALETTE = False
     CSS = """
-    #left { width: 45%; min-width: 40; }
+    #left { width: 45%; min-width: 40; border-right: vkey $panel-lighten-2; }
     #right { width: 1fr; }
     .pane-title { background: $boost; text-style: bold; width: 100%; padding: 0 1; }
     #tree-progress { margin: 1 2; }
