@@ -26,6 +26,7 @@ from collections.abc import Callable
 from bloatscope.api import analyze
 from bloatscope.explore.base import CompareMode, SortOrder, ViewOptions
 from bloatscope.explore.compare import ABSENT, FileTree, TreeCache
+from bloatscope.explore.stack import LayerStack
 from bloatscope.explore.view import TreeView
 from bloatscope.model.report import Report
 from bloatscope.model.tree import DiffState
@@ -186,6 +187,9 @@ def _lines(view: TreeView, change: Callable[[], None]) -> int:
 
 def _build(cache: TreeCache, layer: int, mode: CompareMode) -> None:
     cache._trees.clear()  # time the build, not the cache
+    # from layer 0, every layer below replayed: the worst case (a switch to the next or the
+    # previous layer moves the kept stack by one layer)
+    cache._stack = LayerStack(cache.index, cache.honor_opaque)
     cache.tree(layer, mode)
 
 

@@ -1,10 +1,12 @@
 """The layer stack a tree is built on: layers ``0..upto-1`` applied in order (what exists, each
 node's last entry, the layer that wrote it, its bytes), moved to the layer a tree needs.
 
-A TreeCache keeps one stack between trees. Each layer applied records what it overwrote, so the
-stack moves up or down by one layer for the cost of that layer alone: a switch to the next or
-the previous layer no longer replays every layer below it (15-30 ms on naive-bert's 87,000
-paths). The records hold about 28 bytes per entry of the image.
+A TreeCache keeps one stack between trees. The last layers of each move record what they
+overwrote, so the stack moves up or down by a layer for the cost of that layer alone: a switch
+to the next or the previous layer no longer replays every layer below it (15-30 ms on
+naive-bert's 87,000 paths). A longer move down, past the layers recorded, starts again from
+layer 0 (recording costs as much as applying: a jump across every layer records only the last
+few). The records hold about 20 bytes per entry of the layers they cover.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from bloatscope.explore.index import PathIndex
 from bloatscope.model.entry import EntryType, FileEntry
 
 KEEPS_CHILDREN = (EntryType.DIR, EntryType.SYMLINK)  # dive keeps children under a symlink
+_RECORDED = 3  # the last layers of a move that record what they overwrote
 
 
 def gone_ranges(index: PathIndex, number: int, honor_opaque: bool) -> Iterator[tuple[int, int]]:
@@ -34,15 +37,15 @@ def gone_ranges(index: PathIndex, number: int, honor_opaque: bool) -> Iterator[t
 @dataclass(slots=True)
 class _Overwritten:
     """What applying one layer changed, as it was before: deleted ranges (start, end, exists,
-    alive), rewritten implicit directories (node, entry, origin, own, alive, exists), and for
-    each of the layer's adds, in order, the same five values and ``ever``."""
+    alive), rewritten implicit directories (node, entry, origin, own, exists), and for each of
+    the layer's adds, in order, the same four values and ``ever``. (``alive`` is ``own`` where
+    the node exists, else 0: it need not be recorded for single nodes.)"""
 
     ranges: list[tuple[int, int, bytes, array[int]]]
-    implicit: list[tuple[int, FileEntry | None, int, int, int, int]]
+    implicit: list[tuple[int, FileEntry | None, int, int, int]]
     entries: list[FileEntry | None]
     origins: array[int]
     own: array[int]
-    alive: array[int]
     exists: bytes
     ever_implicit: bytes
     ever_adds: bytes
@@ -68,16 +71,30 @@ class LayerStack:
         self.ever = bytearray(count)
         self.base_exists = bytearray()
         self.base_entries: list[FileEntry | None] = []
-        self._overwritten: list[_Overwritten] = []
+        self._overwritten: list[_Overwritten | None] = []  # per layer applied; None: unrecorded
 
     def move_to(self, upto: int) -> None:
         """Layers ``0..upto-1`` applied, and no other."""
         while self.upto > upto:
+            if self._overwritten[-1] is None:
+                self._clear()
+                break
             self._undo()
         while self.upto < upto:
-            self._apply()
+            self._apply(record=upto - self.upto <= _RECORDED)
 
-    def _apply(self) -> None:
+    def _clear(self) -> None:
+        count = len(self.exists)
+        self.upto = 0
+        self.exists = bytearray(count)
+        self.entries = [None] * count
+        self.origins = array("H", bytes(2 * count))
+        self.own = array("q", bytes(8 * count))
+        self.alive = array("q", bytes(8 * count))
+        self.ever = bytearray(count)
+        self._overwritten = []
+
+    def _apply(self, *, record: bool) -> None:
         """The next layer: whiteouts (and replacements) first, then the layer's own paths, as
         the OCI spec orders them (a path twice in the layer: the last copy wins)."""
         number = self.upto
@@ -87,32 +104,33 @@ class LayerStack:
         own, alive, ever = self.own, self.alive, self.ever
         ranges = []
         for low, high in gone_ranges(index, number, self.honor_opaque):
-            ranges.append((low, high, bytes(exists[low:high]), alive[low:high]))
+            if record:
+                ranges.append((low, high, bytes(exists[low:high]), alive[low:high]))
             exists[low:high] = bytes(high - low)
             alive[low:high] = array("q", bytes(8 * (high - low)))
         implicit = []
         for node in events.implicit:
             old = entries[node]
             if not exists[node] or (old is not None and old.typeflag not in KEEPS_CHILDREN):
-                implicit.append((node, old, origins[node], own[node], alive[node], exists[node]))
+                implicit.append((node, old, origins[node], own[node], exists[node]))
                 entries[node] = None  # a directory made anew (a file in the way goes)
                 origins[node] = number
                 own[node] = alive[node] = 0
                 exists[node] = 1
         adds = events.adds
-        self._overwritten.append(
-            _Overwritten(
+        overwritten = None
+        if record:
+            overwritten = _Overwritten(
                 ranges,
                 implicit,
                 [entries[node] for node in adds],
                 array("H", [origins[node] for node in adds]),
                 array("q", [own[node] for node in adds]),
-                array("q", [alive[node] for node in adds]),
                 bytes([exists[node] for node in adds]),
                 bytes([ever[node] for node in events.implicit]),
                 bytes([ever[node] for node in adds]),
             )
-        )
+        self._overwritten.append(overwritten)
         layer_entries = index.layers[number].entries
         for node, at, size in zip(adds, events.add_entries, events.add_sizes, strict=True):
             entries[node] = layer_entries[at]
@@ -134,6 +152,7 @@ class LayerStack:
         self.upto -= 1
         events = self.index.events[self.upto]
         old = self._overwritten.pop()
+        assert old is not None
         exists, entries, origins = self.exists, self.entries, self.origins
         own, alive, ever = self.own, self.alive, self.ever
         adds = events.adds
@@ -141,25 +160,24 @@ class LayerStack:
             ever[node] = was
         for node, was in zip(reversed(events.implicit), reversed(old.ever_implicit), strict=True):
             ever[node] = was
-        for node, entry, origin, size, left, there in zip(
+        for node, entry, origin, size, there in zip(
             reversed(adds),
             reversed(old.entries),
             reversed(old.origins),
             reversed(old.own),
-            reversed(old.alive),
             reversed(old.exists),
             strict=True,
         ):
             entries[node] = entry
             origins[node] = origin
             own[node] = size
-            alive[node] = left
+            alive[node] = size if there else 0
             exists[node] = there
-        for node, entry, origin, size, left, there in reversed(old.implicit):
+        for node, entry, origin, size, there in reversed(old.implicit):
             entries[node] = entry
             origins[node] = origin
             own[node] = size
-            alive[node] = left
+            alive[node] = size if there else 0
             exists[node] = there
         for low, high, there_before, left_before in reversed(old.ranges):
             exists[low:high] = there_before
