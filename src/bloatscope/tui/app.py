@@ -331,7 +331,8 @@ class ExploreApp(App[int]):
             self.view_options = replace(self.view_options, pattern=None)
         self._view = view
         tree_pane.show(view, keep=keep)
-        self.query_one("#tree-title", Label).update(f"{_TITLES[self.mode]} (layer {layer})")
+        title = f"{_TITLES[self.mode]} (layer {layer})"  # one line, the pane's width: no layout
+        self.query_one("#tree-title", Label).update(title, layout=False)
         self.query_one("#layer-details", DetailsPane).show_text(layer_details(self.report, layer))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -64,5 +64,14 @@ class DetailsPane(Static):
     }
     """
 
+    _height: int | None = None  # lines of the text shown, when it is a Text
+
     def show_text(self, content: Text | Table | str) -> None:
-        self.update(content)
+        # A layer switch replaces the layer details: a layout of the whole screen only when the
+        # new text takes another number of lines (a layout is most of a switch's time).
+        height = None
+        if isinstance(content, Text) and self.content_size.width:
+            height = len(content.wrap(self.app.console, self.content_size.width))
+        same = height is not None and height == self._height
+        self._height = height
+        self.update(content, layout=not same)

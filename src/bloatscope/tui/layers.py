@@ -49,6 +49,7 @@ class LayersTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.lines: tuple[LayerLine, ...] = ()
         self.mode = CompareMode.LAYER
+        self._bars: list[tuple[str, str]] = []  # the Cmp cells as drawn: text and style
 
     def on_mount(self) -> None:
         self.add_column("Cmp", key="cmp", width=3)
@@ -61,6 +62,7 @@ class LayersTable(DataTable[Text]):
         selected = self.cursor_row
         self.lines = tuple(lines)
         self.clear()
+        self._bars = []
         for index, line in enumerate(self.lines):
             size = human_bytes(line.size) if line.exact else f"~{human_bytes(line.size)}"
             waste = human_bytes(line.wasted) if line.wasted else ""
@@ -82,7 +84,15 @@ class LayersTable(DataTable[Text]):
     def refresh_bars(self) -> None:
         selected = self.cursor_row
         for index in range(len(self.lines)):
-            self.update_cell(str(index), "cmp", self._bar(index, selected))
+            bar = self._bar(index, selected)
+            drawn = (bar.plain, str(bar.style))  # rich's Text equality ignores the style
+            # only the bars that change: each update_cell redraws the whole table
+            if index >= len(self._bars) or self._bars[index] != drawn:
+                self.update_cell(str(index), "cmp", bar)
+        self._bars = [
+            (bar.plain, str(bar.style))
+            for bar in (self._bar(index, selected) for index in range(len(self.lines)))
+        ]
 
     def _bar(self, index: int, selected: int) -> Text:
         """dive's Cmp column: which layers the file tree shows compared with which."""
