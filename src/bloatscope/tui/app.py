@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import (
     DataTable,
     Footer,
@@ -92,10 +92,10 @@ class AppClosing(Exception):
 
 
 class ThreadProgress:
-    """The core's progress observer, drawn by the app. Calls come from the reading thread, or
-    from the reader's own pool threads (where an exception is only logged, so there the
-    updates just stop once the app is closing). Updates are thinned to ~20 a second, so
-    drawing never slows the read."""
+    """The core's progress observer, drawn by the app. Calls come from the reading thread (the
+    reader reports its pool's work from there too); once the app is closing they raise
+    AppClosing there, which stops the read if the cancel flag has not yet. Updates are thinned
+    to ~20 a second, so drawing never slows the read."""
 
     def __init__(self, app: ExploreApp) -> None:
         self._app = app
@@ -192,7 +192,9 @@ class ExploreApp(App[int]):
         self.error: str | None = None  # why the image could not be read, on one line
         self.failure: Exception | None = None  # a bug that stopped the read: the command raises it
         self.extracted: Extracted | None = None  # the last extraction, for the tests
-        self._exiting = threading.Event()  # set on the UI thread when the app starts to exit
+        # set on the UI thread when the app starts to exit; also the analysis's cancel flag
+        self._exiting = threading.Event()
+        self.read_cancelled = False  # the analysis stopped at that flag (for the tests)
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -202,9 +204,9 @@ class ExploreApp(App[int]):
                 yield Label("Layers", classes="pane-title")
                 yield LayersTable(id="layers")
                 with TabbedContent(initial="layer-tab"):
-                    with TabPane("Layer", id="layer-tab"), VerticalScroll():
+                    with TabPane("Layer", id="layer-tab"):
                         yield DetailsPane("Reading the image…", id="layer-details")
-                    with TabPane("Image", id="image-tab"), VerticalScroll():
+                    with TabPane("Image", id="image-tab"):
                         yield DetailsPane("Reading the image…", id="image-details")
                     with TabPane("Findings", id="findings-tab"):
                         yield FindingsTable(id="findings")
@@ -229,16 +231,21 @@ class ExploreApp(App[int]):
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
         from bloatscope.api import analyze, outline  # noqa: PLC0415 - off the UI thread
-        from bloatscope.errors import BloatscopeError  # noqa: PLC0415
+        from bloatscope.errors import BloatscopeError, Cancelled  # noqa: PLC0415
 
+        # quitting sets the flag: the analysis stops within moments, its worker processes
+        # gone, so the app exits at once instead of when the read would have ended
+        options = replace(self.options, cancel=self._exiting)
         try:
             if self.outline is None:
                 sketch = outline(self.reference, self.options.platform)
                 self.from_worker(self.show_layers, _outline_lines(sketch))
-            report = analyze(self.reference, self.options, ThreadProgress(self))
+            report = analyze(self.reference, options, ThreadProgress(self))
             self.from_worker(self.show_report, report)
+        except Cancelled:
+            self.read_cancelled = True  # quit while reading: nobody is waiting for the report
         except AppClosing:
-            return  # quit while reading: nobody is waiting for the report
+            return  # the same, noticed by the progress bar before the flag
         except (BloatscopeError, OSError) as error:
             self._from_worker_if_open(self.fail, _one_line(error), EXIT_BAD_INPUT)
         except Exception as error:  # a bug: the command says so, as for any other command
@@ -560,6 +567,7 @@ class ExploreApp(App[int]):
         self.notify(safe(message), severity=severity, timeout=timeout, markup=False)
 
     def on_unmount(self) -> None:
+        self._exiting.set()  # however the app ends: a read still going stops
         if self._files is not None:
             self._files.close()
 

@@ -4,9 +4,12 @@ bloatscope adds (the reclaimable bytes its findings add up to)."""
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from bloatscope.model.report import Report
 from bloatscope.render.escape import safe
@@ -54,24 +57,59 @@ def image_details(report: Report) -> Table:
     return grid
 
 
-class DetailsPane(Static):
-    """A static pane the app fills with the details above."""
+class DetailsPane(ScrollView):
+    """A pane the app fills with the details above, scrolled by itself. Its content is
+    rendered to lines once per change (and per width), and a new line count sets the scroll
+    range without a layout of the screen: a layer switch, which replaces the layer details,
+    would otherwise spend most of its time laying the whole screen out again."""
 
     DEFAULT_CSS = """
     DetailsPane {
-        height: auto;
+        height: 1fr;
+        overflow-y: scroll;
+        overflow-x: hidden;
         padding: 0 1;
     }
     """
 
-    _height: int | None = None  # lines of the text shown, when it is a Text
+    def __init__(self, content: RenderableType = "", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._content = content
+        self._lines: list[Strip] = []
+        self._width = 0
 
-    def show_text(self, content: Text | Table | str) -> None:
-        # A layer switch replaces the layer details: a layout of the whole screen only when the
-        # new text takes another number of lines (a layout is most of a switch's time).
-        height = None
-        if isinstance(content, Text) and self.content_size.width:
-            height = len(content.wrap(self.app.console, self.content_size.width))
-        same = height is not None and height == self._height
-        self._height = height
-        self.update(content, layout=not same)
+    def show_text(self, content: RenderableType) -> None:
+        self._content = content
+        self._width = 0  # render again
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.refresh()
+
+    def _draw_content(self, width: int) -> None:
+        options = self.app.console.options.update_width(width)
+        rendered = self.app.console.render_lines(self._content, options, pad=False)
+        self._lines = [Strip(line) for line in rendered]
+        self._width = width
+        size = Size(width, len(self._lines))
+        if size != self.virtual_size:
+            # the bar is always there (overflow-y: scroll): no layout, only the scroll range
+            self.set_reactive(DetailsPane.virtual_size, size)
+            self._scroll_update(size)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        width = self.scrollable_content_region.width
+        if width and width != self._width:
+            self._draw_content(width)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        style = self.rich_style
+        if index >= len(self._lines):
+            return Strip.blank(width, style)
+        return self._lines[index].apply_style(style).crop_extend(0, width, style)
+
+    @property
+    def text(self) -> str:
+        """What the pane shows, as plain text (for the tests and for copying)."""
+        return "\n".join(line.text.rstrip() for line in self._lines)
