@@ -11,6 +11,7 @@ from collections.abc import Iterable
 import xxhash
 
 from bloatscope.model.entry import FileEntry
+from bloatscope.reader.cancelling import CHECK_BYTES, CancelFlag, stop_if_cancelled
 from bloatscope.reader.layer import EMPTY_DIGEST, LayerScan
 from bloatscope.reader.tarfields import TarFormatError
 from bloatscope.sources.base import BlobRef
@@ -26,11 +27,17 @@ Position = tuple[int, int]  # (layer, entry index)
 
 
 def hash_where_needed(
-    scans: list[LayerScan | None], refs: list[BlobRef | None], *, same_sizes: bool
+    scans: list[LayerScan | None],
+    refs: list[BlobRef | None],
+    *,
+    same_sizes: bool,
+    cancel: CancelFlag | None = None,
 ) -> list[LayerScan | None]:
     """Digests where they can matter: where a path occurs in two or more layers (a later layer
     may re-ship the same bytes; dive compares content there) and, with ``same_sizes``, where
-    files of DUPLICATE_MIN_BYTES or more could hold the same bytes."""
+    files of DUPLICATE_MIN_BYTES or more could hold the same bytes. ``cancel``: looked at per
+    layer and every MiB hashed; once set, Cancelled is raised."""
+    stop_if_cancelled(cancel)
     occurrences: Counter[str] = Counter()
     for scan in scans:
         if scan is not None:
@@ -45,7 +52,9 @@ def hash_where_needed(
         for layer, index in _possible_duplicates(scans, refs):
             wanted[layer].add(index)
     return [
-        fill_digests(ref, scan, wanted[layer]) if scan is not None and ref is not None else scan
+        fill_digests(ref, scan, wanted[layer], cancel)
+        if scan is not None and ref is not None
+        else scan
         for layer, (scan, ref) in enumerate(zip(scans, refs, strict=True))
     ]
 
@@ -88,19 +97,27 @@ def _possible_duplicates(
             os.close(fd)
 
 
-def fill_digests(ref: BlobRef, scan: LayerScan, wanted: Iterable[int]) -> LayerScan:
+def fill_digests(
+    ref: BlobRef, scan: LayerScan, wanted: Iterable[int], cancel: CancelFlag | None = None
+) -> LayerScan:
     """A copy of ``scan`` whose entries at ``wanted`` indexes carry content digests."""
+    stop_if_cancelled(cancel)
     indexes = sorted(set(wanted))
     if scan.hashed or not indexes:
         return scan
     entries = list(scan.entries)
+    hashed = next_check = 0  # bytes hashed, and from how many the flag is looked at again
     fd = os.open(ref.path, os.O_RDONLY)
     try:
         for index in indexes:
             entry = entries[index]
             if entry.digest is not None or entry.typeflag not in (0x30, 0x37):
                 continue
+            if hashed >= next_check:
+                next_check = hashed + CHECK_BYTES
+                stop_if_cancelled(cancel)
             entries[index] = entry._replace(digest=_hash_range(fd, ref, entry))
+            hashed += entry.size
     finally:
         os.close(fd)
     return LayerScan(

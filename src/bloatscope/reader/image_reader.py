@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from bloatscope.errors import BloatscopeError
@@ -10,6 +10,7 @@ from bloatscope.model.image import Image
 from bloatscope.model.layer import Compression, Layer
 from bloatscope.model.tree import FileSystem, LayerChanges
 from bloatscope.progress import NullProgress, ProgressObserver
+from bloatscope.reader.cancelling import CancelFlag, stop_if_cancelled
 from bloatscope.reader.config import ParsedConfig
 from bloatscope.reader.hashing import hash_where_needed
 from bloatscope.reader.layer import Capture, LayerScan
@@ -27,6 +28,7 @@ class ReadOptions:
     workers: int = 0  # 0: chosen by the kind of layers (see reader.scanning)
     compare_same_sizes: bool = True  # hash files whose sizes collide, to find duplicates
     capture: Capture | None = None  # files whose bytes to keep (package databases)
+    cancel: CancelFlag | None = None  # once set, the read stops soon with Cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +52,17 @@ def read_image(
     on_layer: LayerSink | None = None,
 ) -> ReadResult:
     """Reads the image. ``on_layer`` sees each finished layer in stack order, while later
-    layers are still being decoded, so per-layer analysis overlaps the reading."""
+    layers are still being decoded, so per-layer analysis overlaps the reading.
+
+    With ``options.cancel`` set (from any thread), Cancelled is raised within about a MiB of
+    work: before any layer is read if it was set already; no worker process is left."""
     options = options or ReadOptions()
     progress = progress or NullProgress()
+    cancel = options.cancel
+    stop_if_cancelled(cancel)
     opened = open_image(reference, options.platform)
     store, plan, config = opened.store, opened.plan, opened.config
+    scans: Generator[tuple[LayerScan | None, PreparedFiles], None, None] | None = None
     try:
         refs = [locate_layer(store, layer) for layer in plan.layers]
         assembler = _Assembler(opened.reference, plan, config, on_layer)
@@ -67,23 +75,29 @@ def read_image(
             streamed=streamed,
             progress=progress,
             capture=options.capture,
+            cancel=cancel,
         )
         if streamed:
             # every blob is decoded anyway, so every file came with its digest: no second pass
-            for index, (scan, prepared) in enumerate(scans):
+            for index, (scan, prepared) in enumerate(scans):  # each step looks at cancel
                 _verify(index, plan, config, scan, store.label)
                 assembler.add(index, scan, prepared)
         else:
             collected, prepared_layers = zip(*scans, strict=True) if refs else ((), ())
             for index, scan in enumerate(collected):
                 _verify(index, plan, config, scan, store.label)
-            hashed = hash_where_needed(list(collected), refs, same_sizes=options.compare_same_sizes)
+            hashed = hash_where_needed(
+                list(collected), refs, same_sizes=options.compare_same_sizes, cancel=cancel
+            )
             for index, (scan, prepared) in enumerate(zip(hashed, prepared_layers, strict=True)):
+                stop_if_cancelled(cancel)
                 assembler.add(index, scan, prepared)
         return assembler.result()
     except SymlinkLoopError as exc:  # the merger knows layers, not files: name the file here
         raise SymlinkLoopError(str(exc), path=store.label) from None
     finally:
+        if scans is not None:  # on an error here, its worker processes go now, not at exit
+            scans.close()
         store.close()
 
 

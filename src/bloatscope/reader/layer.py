@@ -15,6 +15,7 @@ import xxhash
 
 from bloatscope.model.entry import FileEntry
 from bloatscope.model.layer import Compression
+from bloatscope.reader.cancelling import CancelFlag
 from bloatscope.reader.compression import DecodedBlob, sniff
 from bloatscope.reader.tarstream import Capture, FileWindow, StreamSource, TarWalker
 
@@ -76,14 +77,20 @@ def normalize_path(raw: bytes) -> str:
 
 
 def scan_layer(
-    ref: BlobRef, *, verify_blob: bool, verify_diff_id: bool, capture: Capture | None = None
+    ref: BlobRef,
+    *,
+    verify_blob: bool,
+    verify_diff_id: bool,
+    capture: Capture | None = None,
+    cancel: CancelFlag | None = None,
 ) -> LayerScan:
+    """``cancel``: looked at every MiB of tar; once set, the scan raises Cancelled."""
     fd = os.open(ref.path, os.O_RDONLY)
     try:
         head = os.pread(fd, 8, ref.offset)
         compression = sniff(head)
         if compression is Compression.NONE and not (verify_blob or verify_diff_id):
-            walker = TarWalker(FileWindow(fd, ref.offset, ref.size), ref.label)
+            walker = TarWalker(FileWindow(fd, ref.offset, ref.size), ref.label, cancel)
             entries, captured = _collect(walker, digests=False, capture=capture)
             return LayerScan(
                 entries, walker.total_bytes, compression, ref.size, None, None, False, captured
@@ -95,7 +102,7 @@ def scan_layer(
         blob = DecodedBlob(
             raw, ref.size, ref.label, hash_blob=verify_blob, hash_content=verify_diff_id
         )
-        walker = TarWalker(StreamSource(blob), ref.label)  # type: ignore[arg-type]
+        walker = TarWalker(StreamSource(blob), ref.label, cancel)  # type: ignore[arg-type]
         entries, captured = _collect(walker, digests=True, capture=capture)
         blob.finish()
         return LayerScan(

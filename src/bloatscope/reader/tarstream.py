@@ -14,6 +14,7 @@ from typing import BinaryIO, Protocol
 
 import xxhash
 
+from bloatscope.reader.cancelling import CHECK_BYTES, CancelFlag, stop_if_cancelled
 from bloatscope.reader.tarfields import (
     NotTarError,
     TarFormatError,
@@ -143,12 +144,15 @@ class TarWalker:
     """Iterates the members of one tar, leaving payloads to a caller-supplied sink or skipping them.
 
     ``offset`` in each member is the payload's position from the start of this tar, so a seekable
-    caller can come back for the bytes later.
+    caller can come back for the bytes later. ``cancel``: a flag looked at every CHECK_BYTES of
+    tar; once set, iteration raises Cancelled.
     """
 
-    def __init__(self, source: ByteSource, label: str) -> None:
+    def __init__(self, source: ByteSource, label: str, cancel: CancelFlag | None = None) -> None:
         self._source = source
         self._label = label
+        self._cancel = cancel
+        self._next_check = 0  # the tar offset from which the next refill looks at the flag
         self._buf = b""
         self._pos = 0  # index into _buf
         self._offset = 0  # tar offset of _buf[_pos]
@@ -159,6 +163,11 @@ class TarWalker:
     def _refill(self, remaining: int) -> bytes:
         """The next bytes from the source. A stream hands out whole decoded chunks (no copy);
         a seekable file is read in small windows, since most of a layer is payload we skip."""
+        # a refill comes once per decoded chunk, or once per file when skipping: the flag is
+        # looked at only when a MiB of tar has gone by since the last look
+        if self._cancel is not None and self._offset >= self._next_check:
+            self._next_check = self._offset + CHECK_BYTES
+            stop_if_cancelled(self._cancel)
         if self._source.seekable:
             return self._source.read(max(_SEEK_WINDOW, min(remaining, _CHUNK * 4)))
         return self._source.read(-1)
