@@ -1,20 +1,22 @@
-"""Starting and stopping explore: q and ctrl+c, an image that fails halfway through the read
-(in the app and from the command line), a bad reference (one line, before any screen), small
-and large terminals, and NO_COLOR."""
+"""Starting and stopping explore: q and ctrl+c, q while the image is still read (the read is
+cancelled), an image that fails halfway through the read (in the app and from the command line),
+a bad reference (one line, before any screen), small and large terminals, and NO_COLOR."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Footer
+from textual.widgets import Footer, ProgressBar
 from tui_support import (
     SAMPLE,
     app_of,
@@ -22,6 +24,7 @@ from tui_support import (
     drawn_lines,
     drive,
     focus_tree,
+    label_text,
     make_app,
     press,
     screen_strips,
@@ -161,6 +164,37 @@ def test_small_and_large_terminals_and_quitting_with_0(
         assert app.error is None
 
     drive(make_app(SAMPLE), script, size=size)
+
+
+@pytest.mark.parametrize("workers", [0, 1], ids=["worker-processes", "in-process"])
+def test_q_while_the_image_is_read_cancels_the_read_and_exits_with_0(
+    corpus_dir: Path, capfd: pytest.CaptureFixture[str], workers: int
+) -> None:
+    # naive-bert: 3.5 GB, seconds of reading; q comes once its first layer is read
+    reference = Path(corpus_dir) / "naive-bert.oci"
+    if not (reference / "index.json").is_file():
+        pytest.skip(f"{reference} is not built (../shared/corpus/build.sh naive-bert)")
+    app = make_app(str(reference))
+    app.options = replace(app.options, workers=workers)  # 0: worker processes, as the command
+
+    async def main() -> None:
+        async with app.run_test() as pilot:
+            bar = app.query_one(ProgressBar)
+            for _ in range(3000):  # no pilot pauses: the read keeps the process busy
+                if bar.progress > 0:
+                    break
+                await asyncio.sleep(0.01)
+            assert bar.progress > 0 and label_text(pilot, "#tree-title") == "Reading layers…"
+            await pilot.press("q")
+            assert app.return_code == 0
+
+    asyncio.run(main())  # returns once the reading thread has stopped
+    # the analysis stopped at the cancel flag quitting set, inside the read, and said nothing
+    assert app.read_cancelled
+    assert app.return_code == 0 and app.error is None and app.failure is None
+    assert app.report is None
+    assert multiprocessing.active_children() == []
+    assert capfd.readouterr().err == ""
 
 
 def test_no_color_draws_in_shades_of_grey_and_spells_the_change_kinds(
