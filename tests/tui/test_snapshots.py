@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from bloatscope.api import AnalyzeOptions
+from bloatscope.api import AnalyzeOptions, outline
 from bloatscope.explore.base import CompareMode
 from bloatscope.tui.app import ExploreApp
 from bloatscope.tui.filetree import FileTreeView
@@ -70,7 +70,6 @@ async def _focus_tree(pilot: Pilot[int]) -> None:
 
 @pytest.fixture
 def waste_zoo(corpus_dir: Path) -> Iterator[str]:
-    from bloatscope.api import outline
 
     reference = str(corpus_dir / "waste-zoo.oci.tar")
     built = outline(reference).image_id
