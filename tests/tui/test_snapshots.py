@@ -70,7 +70,6 @@ async def _focus_tree(pilot: Pilot[int]) -> None:
 
 @pytest.fixture
 def waste_zoo(corpus_dir: Path) -> Iterator[str]:
-
     reference = str(corpus_dir / "waste-zoo.oci.tar")
     built = outline(reference).image_id
     if built != WASTE_ZOO_SNAPSHOT_BUILD:
