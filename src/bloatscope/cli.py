@@ -22,7 +22,7 @@ from bloatscope.cli_common import (
     positive_argument,
     size_argument,
 )
-from bloatscope.errors import BloatscopeError
+from bloatscope.errors import BloatscopeError, os_error_line
 from bloatscope.model.ecosystem import Ecosystem
 from bloatscope.render.base import OutputFormat
 from bloatscope.render.escape import safe
@@ -199,8 +199,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except OSError as exc:
         if args.debug:
             _print_traceback()
-        where = f"{exc.filename}: " if exc.filename else ""
-        return _fail(f"{where}{exc.strerror or exc}", EXIT_BAD_INPUT)
+        return _fail(os_error_line(exc), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
     except Exception as exc:  # a bug, not bad input: say so in one line unless --debug

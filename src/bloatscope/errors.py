@@ -15,3 +15,9 @@ class Cancelled(Exception):
     at its next check and there is no result. Not a BloatscopeError: the input is not at fault,
     and whoever catches bad input (the CLI's exit 2, the TUI's error line) must not report it.
     Only a caller that passed a flag can see it."""
+
+
+def os_error_line(error: OSError) -> str:
+    """An OSError as the command line words it: the file it names, then what went wrong."""
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"

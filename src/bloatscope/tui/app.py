@@ -69,11 +69,10 @@ _KIND_KEYS = {
 
 def _one_line(error: Exception) -> str:
     """What went wrong, on one line: an OSError as the command line words it."""
-    from bloatscope.errors import BloatscopeError  # noqa: PLC0415
+    from bloatscope.errors import BloatscopeError, os_error_line  # noqa: PLC0415
 
     if isinstance(error, OSError) and not isinstance(error, BloatscopeError):
-        where = f"{error.filename}: " if error.filename else ""
-        return safe(f"{where}{error.strerror or error}")
+        return safe(os_error_line(error))
     if isinstance(error, BloatscopeError):
         return safe(str(error))
     return safe(f"internal error: {type(error).__name__}: {error}")

@@ -83,16 +83,13 @@ class LayersTable(DataTable[Text]):
 
     def refresh_bars(self) -> None:
         selected = self.cursor_row
-        for index in range(len(self.lines)):
-            bar = self._bar(index, selected)
-            drawn = (bar.plain, str(bar.style))  # rich's Text equality ignores the style
+        bars = [self._bar(index, selected) for index in range(len(self.lines))]
+        drawn = [(bar.plain, str(bar.style)) for bar in bars]  # Text equality ignores style
+        for index, bar in enumerate(bars):
             # only the bars that change: each update_cell redraws the whole table
-            if index >= len(self._bars) or self._bars[index] != drawn:
+            if index >= len(self._bars) or self._bars[index] != drawn[index]:
                 self.update_cell(str(index), "cmp", bar)
-        self._bars = [
-            (bar.plain, str(bar.style))
-            for bar in (self._bar(index, selected) for index in range(len(self.lines)))
-        ]
+        self._bars = drawn
 
     def _bar(self, index: int, selected: int) -> Text:
         """dive's Cmp column: which layers the file tree shows compared with which."""
